@@ -1,0 +1,61 @@
+import type { Logger } from '../log/logger.js';
+import { loadCloudConfig, type CloudConfig } from '../config/cloud-config.js';
+import { controllerBinding, identityBinding, nodeBinding } from '../csi/bindings.js';
+import { startCsiServer, type CsiServer, type Handlers } from '../csi/server.js';
+import { IdentityService } from '../services/identity.js';
+import { runsController, runsNode } from '../services/capabilities.js';
+import { startHttpEndpoint, type HttpEndpoint } from './http-endpoint.js';
+import type { AppOptions } from './options.js';
+
+export interface RunningApp {
+  server: CsiServer;
+  http?: HttpEndpoint;
+  /** Graceful stop: no new RPCs, in-flight ones finish within graceMs, socket removed. */
+  stop(graceMs: number): Promise<{ drained: boolean }>;
+}
+
+/** What a mode contributes: its RPC handlers, readiness and what to close on stop. */
+export interface ModeParts {
+  handlers: Handlers;
+  ready: () => Promise<boolean> | boolean;
+  close?: () => Promise<void>;
+}
+
+/** The composition root: builds the object graph for --mode controller|node|all. */
+export async function startApp(options: AppOptions, log: Logger): Promise<RunningApp> {
+  let config: CloudConfig | undefined;
+  if (options.cloudConfig) {
+    config = await loadCloudConfig(options.cloudConfig, { role: runsController(options.mode) ? 'controller' : 'node' });
+    log.info({ file: config.file, authStrategy: config.blockStorage.authStrategy, clusterId: config.blockStorage.clusterId }, 'cloud config loaded');
+  }
+  const controller: ModeParts | undefined = runsController(options.mode) ? await buildController(options, config, log) : undefined;
+  const node: ModeParts | undefined = runsNode(options.mode) ? await buildNode(options, config, log) : undefined;
+  const parts = [controller, node].filter((p): p is ModeParts => p !== undefined);
+  const ready = async (): Promise<boolean> => (await Promise.all(parts.map((p) => p.ready()))).every(Boolean);
+  const identity = new IdentityService(options.mode, ready, () => controller !== undefined && 'ControllerExpandVolume' in controller.handlers);
+
+  const server = await startCsiServer(
+    options.endpoint,
+    [identityBinding(identity), controllerBinding(controller?.handlers ?? {}), nodeBinding(node?.handlers ?? {})],
+    log,
+  );
+  const http = options.httpEndpoint ? await startHttpEndpoint(options.httpEndpoint, ready, log) : undefined;
+  return {
+    server,
+    ...(http ? { http } : {}),
+    stop: async (graceMs) => {
+      const result = await server.shutdown(graceMs);
+      await http?.close();
+      for (const p of parts) await p.close?.();
+      return result;
+    },
+  };
+}
+
+async function buildController(_options: AppOptions, _config: CloudConfig | undefined, _log: Logger): Promise<ModeParts> {
+  return { handlers: {}, ready: () => true };
+}
+
+async function buildNode(_options: AppOptions, _config: CloudConfig | undefined, _log: Logger): Promise<ModeParts> {
+  return { handlers: {}, ready: () => true };
+}

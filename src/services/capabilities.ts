@@ -1,0 +1,22 @@
+/**
+ * The one place that says what this plugin advertises. A capability is listed here only when
+ * the feature behind it works and is tested; the conformance suite checks each one is exercised.
+ */
+export type Mode = 'controller' | 'node' | 'all';
+
+export const PLUGIN_CAPABILITIES_CONTROLLER = ['CONTROLLER_SERVICE'] as const;
+export const PLUGIN_EXPANSION = ['ONLINE', 'OFFLINE'] as const;
+
+/** ControllerServiceCapability.RPC.Type values implemented by services/controller. */
+export const CONTROLLER_CAPABILITIES: readonly string[] = [];
+
+/** NodeServiceCapability.RPC.Type values implemented by services/node. */
+export const NODE_CAPABILITIES: readonly string[] = [];
+
+export function runsController(mode: Mode): boolean {
+  return mode === 'controller' || mode === 'all';
+}
+
+export function runsNode(mode: Mode): boolean {
+  return mode === 'node' || mode === 'all';
+}

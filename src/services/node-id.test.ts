@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { Code, CsiError } from '../util/errors.js';
+import { generateNodeKeyPair } from '../util/seal.js';
+import { formatNodeId, parseNodeId, NODE_ID_MAX_BYTES } from './node-id.js';
+
+const key = generateNodeKeyPair().publicKey;
+
+describe('node id', () => {
+  it('round-trips with and without an initiator, IPv4 and IPv6', () => {
+    for (const id of [
+      { nodeName: 'worker-1', ip: '10.0.0.7', iqn: 'iqn.1993-08.org.debian:01:abcdef123456', publicKey: key },
+      { nodeName: 'rbd-only.example.com', ip: 'fd00::17', publicKey: key },
+    ]) {
+      const text = formatNodeId(id);
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(NODE_ID_MAX_BYTES);
+      expect(parseNodeId(text)).toEqual(id);
+    }
+  });
+
+  it('refuses ids over the size limit with a clear message', () => {
+    const longName = 'n'.repeat(150);
+    expect(() => formatNodeId({ nodeName: longName, ip: '10.0.0.1', publicKey: key })).toThrow(/over the 192-byte limit/);
+  });
+
+  const bad: Array<[string, string]> = [
+    ['unknown version', `v2;n;10.0.0.1;;${key}`],
+    ['missing fields', `v1;n;10.0.0.1`],
+    ['a Nova-style id', '6c1c2a0c-6f5e-4a38-9a52-6c0e8a3e1f11'],
+    ['bad ip', `v1;n;300.1.1.1;;${key}`],
+    ['bad name', `v1;N_ode;10.0.0.1;;${key}`],
+    ['bad iqn', `v1;n;10.0.0.1;not-an-iqn;${key}`],
+    ['bad key', `v1;n;10.0.0.1;;short`],
+  ];
+  it.each(bad)('answers NOT_FOUND for %s', (_what, raw) => {
+    let err: unknown;
+    try {
+      parseNodeId(raw);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CsiError);
+    expect((err as CsiError).code).toBe(Code.NOT_FOUND);
+  });
+
+  it('answers INVALID_ARGUMENT for an empty id', () => {
+    expect(() => parseNodeId('')).toThrow(/node_id is required/);
+  });
+});
