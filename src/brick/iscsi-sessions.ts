@@ -1,0 +1,123 @@
+import { invalidArgument } from '../util/errors.js';
+import type { IscsiTarget } from './connection-data.js';
+
+/** One line of `iscsiadm -m session`. */
+export interface IscsiSession {
+  transport: string;
+  sid: number;
+  /** ip:port as iscsiadm prints it (IPv6 in brackets). */
+  portal: string;
+  tpgt: number;
+  iqn: string;
+}
+
+const SESSION_LINE = /^(\S+):\s+\[(\d+)\]\s+(\S+?),(-?\d+)\s+(\S+)/;
+
+/**
+ * Parse `iscsiadm -m session`, e.g.
+ *   tcp: [1] 192.168.121.250:3260,1 iqn.2010-10.org.openstack:volume-5b0c… (non-flash)
+ *   tcp: [4] [fd00::10]:3260,1 iqn.2003-01.org.linux-iscsi.x:sn.1 (non-flash)
+ * Lines that do not look like a session (warnings) are skipped.
+ */
+export function parseSessions(stdout: string): IscsiSession[] {
+  const out: IscsiSession[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = SESSION_LINE.exec(line.trim());
+    if (!m || !m[1] || !m[2] || !m[3] || !m[4] || !m[5]) continue;
+    out.push({ transport: m[1], sid: Number(m[2]), portal: m[3], tpgt: Number(m[4]), iqn: m[5] });
+  }
+  return out;
+}
+
+/** One line of sendtargets discovery: `10.0.0.2:3260,1 iqn.2010-10.org.openstack:volume-…`. */
+export interface DiscoveredTarget {
+  portal: string;
+  tpgt: number;
+  iqn: string;
+}
+
+export function parseSendTargets(stdout: string): DiscoveredTarget[] {
+  const out: DiscoveredTarget[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^(\S+?),(-?\d+)\s+(\S+)$/.exec(line.trim());
+    if (!m || !m[1] || !m[2] || !m[3]) continue;
+    out.push({ portal: m[1], tpgt: Number(m[2]), iqn: m[3] });
+  }
+  return out;
+}
+
+const PORTAL = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?$/;
+const IQN = /^(iqn\.\d{4}-\d{2}\.[^\s,]+|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$/;
+
+/** `host[:port]` → `host:port` (default 3260), lower case; throws on anything else. */
+export function normalizePortal(portal: string): string {
+  const m = PORTAL.exec(portal.trim());
+  if (!m || !m[1]) throw invalidArgument(`iSCSI portal ${JSON.stringify(portal)} is not host:port`);
+  const port = m[2] ? Number(m[2]) : 3260;
+  if (port < 1 || port > 65535) throw invalidArgument(`iSCSI portal ${JSON.stringify(portal)} has a bad port`);
+  return `${m[1].toLowerCase()}:${port}`;
+}
+
+export function validateIqn(iqn: string): string {
+  if (!IQN.test(iqn)) throw invalidArgument(`iSCSI target name ${JSON.stringify(iqn)} is not a valid IQN/EUI/NAA name`);
+  return iqn;
+}
+
+export function validateTarget(t: IscsiTarget): IscsiTarget {
+  if (!Number.isSafeInteger(t.lun) || t.lun < 0 || t.lun > 0xffffffff) {
+    throw invalidArgument(`iSCSI LUN ${String(t.lun)} is not valid`);
+  }
+  return { portal: normalizePortal(t.portal), iqn: validateIqn(t.iqn), lun: t.lun };
+}
+
+export function samePortal(a: string, b: string): boolean {
+  try {
+    return normalizePortal(a) === normalizePortal(b);
+  } catch {
+    return false;
+  }
+}
+
+export function findSession(sessions: readonly IscsiSession[], t: Pick<IscsiTarget, 'portal' | 'iqn'>): IscsiSession | undefined {
+  return sessions.find((s) => s.iqn === t.iqn && samePortal(s.portal, t.portal));
+}
+
+/**
+ * The LUN as udev's path_id writes it: decimal below 256, else the 64-bit SAM LUN in hex
+ * (`0x` + 16 digits), as os-brick's process_lun_id does.
+ */
+export function lunForPath(lun: number): string {
+  if (lun < 256) return String(lun);
+  const lo = lun & 0xffff;
+  const hi = Math.floor(lun / 0x10000) & 0xffff;
+  return `0x${lo.toString(16).padStart(4, '0')}${hi.toString(16).padStart(4, '0')}00000000`;
+}
+
+/** `/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn…-lun-1` (IPv6 brackets removed, as udev does). */
+export function byPathLink(t: IscsiTarget): string {
+  const portal = normalizePortal(t.portal).replace('[', '').replace(']', '');
+  return `/dev/disk/by-path/ip-${portal}-iscsi-${t.iqn}-lun-${lunForPath(t.lun)}`;
+}
+
+export interface Hctl {
+  host: number;
+  channel: number;
+  target: number;
+}
+
+/** `target3:0:0` (a child of /sys/class/iscsi_session/sessionN/device) → host 3, channel 0, target 0. */
+export function parseTargetDir(name: string): Hctl | undefined {
+  const m = /^target(\d+):(\d+):(\d+)$/.exec(name);
+  if (!m) return undefined;
+  return { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]) };
+}
+
+/** `3:0:0:5` → LUN 5 (a SCSI device under a target directory). */
+export function lunOfScsiDevice(name: string): number | undefined {
+  const m = /^\d+:\d+:\d+:(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function targetKey(t: Pick<IscsiTarget, 'portal' | 'iqn'>): string {
+  return `iscsi:${t.iqn}@${normalizePortal(t.portal)}`;
+}

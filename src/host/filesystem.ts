@@ -1,0 +1,225 @@
+import { readFile, realpath, statfs } from 'node:fs/promises';
+import { Code, CsiError, invalidArgument } from '../util/errors.js';
+import { ExecError, type Exec } from './exec.js';
+import { findMount, isReadOnlyMount, parseMountInfo } from './mountinfo.js';
+
+/** File systems the driver creates and mounts. */
+export const FS_TYPES = ['ext4', 'ext3', 'xfs', 'btrfs'] as const;
+export type FsType = (typeof FS_TYPES)[number];
+export const DEFAULT_FS_TYPE: FsType = 'ext4';
+
+export function isFsType(v: string): v is FsType {
+  return (FS_TYPES as readonly string[]).includes(v);
+}
+
+/** '' → the default; anything outside the allow-list → INVALID_ARGUMENT naming it. */
+export function validateFsType(v: string | undefined): FsType {
+  if (v === undefined || v === '') return DEFAULT_FS_TYPE;
+  if (!isFsType(v)) throw invalidArgument(`file system type ${JSON.stringify(v)} is not supported (${FS_TYPES.join(', ')})`);
+  return v;
+}
+
+/** Mount options the driver always adds for a type (XFS clones share the UUID of their source). */
+export function defaultMountOptions(fsType: FsType): string[] {
+  return fsType === 'xfs' ? ['nouuid'] : [];
+}
+
+export type ProbeResult =
+  | { blank: true }
+  | {
+      blank: false;
+      /** TYPE: the file system or other signature (e.g. ext4, xfs, LVM2_member, crypto_LUKS). */
+      type?: string;
+      /** PTTYPE: a partition table (dos, gpt): never format such a device. */
+      ptType?: string;
+      uuid?: string;
+      label?: string;
+      /** Every KEY=VALUE blkid printed. */
+      fields: Record<string, string>;
+    };
+
+export function parseBlkidExport(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const i = line.indexOf('=');
+    if (i <= 0) continue;
+    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export interface VolumeStats {
+  totalBytes: number;
+  usedBytes: number;
+  availableBytes: number;
+  totalInodes: number;
+  usedInodes: number;
+  freeInodes: number;
+}
+
+export interface FormatOptions {
+  /** File system label; letters, digits, _ and - only (ext: 16 chars, xfs: 12). */
+  label?: string;
+  signal?: AbortSignal;
+  /** mkfs on a large device can take a while; default 10 minutes. */
+  timeoutMs?: number;
+}
+
+const LABEL = /^[A-Za-z0-9_-]{1,12}$/;
+
+/** The argv of mkfs for each type: fast (lazy init, no discard of the whole device). */
+export function mkfsArgv(device: string, fsType: FsType, label?: string): { command: string; args: string[] } {
+  if (label !== undefined && !LABEL.test(label)) throw invalidArgument(`file system label ${JSON.stringify(label)} is not valid`);
+  const l = label ? ['-L', label] : [];
+  switch (fsType) {
+    case 'ext4':
+    case 'ext3':
+      // -F: a whole disk, no prompt; -m0: no reserved blocks on a data volume; lazy init and no
+      // discard make mkfs take seconds on large thin volumes.
+      return {
+        command: `mkfs.${fsType}`,
+        args: ['-F', '-m0', '-E', 'nodiscard,lazy_itable_init=1,lazy_journal_init=1', ...l, device],
+      };
+    case 'xfs':
+      // -K: no discard. No -f: mkfs.xfs refuses a device that has a signature (a second guard).
+      return { command: 'mkfs.xfs', args: ['-K', ...l, device] };
+    case 'btrfs':
+      // -K: no discard. No -f, for the same reason.
+      return { command: 'mkfs.btrfs', args: ['-K', ...l, device] };
+  }
+}
+
+/** blkid, mkfs, fsck, resize and statfs behind Exec. */
+export class Filesystem {
+  constructor(private readonly exec: Exec) {}
+
+  /**
+   * `blkid -p` reads the device itself (no cache). Exit 2 = no signature found = blank. Exit 0 =
+   * something is there (a file system, a partition table, RAID or LVM metadata): never format.
+   * Any other exit code (8 = ambivalent, 4 = usage/IO) throws: the caller must not format.
+   */
+  async probe(device: string, opts: { signal?: AbortSignal } = {}): Promise<ProbeResult> {
+    const r = await this.exec.run('blkid', ['-p', '-o', 'export', '--', device], {
+      okExitCodes: [2],
+      signal: opts.signal,
+    });
+    if (r.exitCode === 2) return { blank: true };
+    const fields = parseBlkidExport(r.stdout);
+    return {
+      blank: false,
+      ...(fields.TYPE ? { type: fields.TYPE } : {}),
+      ...(fields.PTTYPE ? { ptType: fields.PTTYPE } : {}),
+      ...(fields.UUID ? { uuid: fields.UUID } : {}),
+      ...(fields.LABEL ? { label: fields.LABEL } : {}),
+      fields,
+    };
+  }
+
+  /**
+   * Create a file system. Refuses unless `probe` says blank right now: callers cannot format a
+   * device with data by mistake, even with a stale probe.
+   */
+  async format(device: string, fsType: FsType, opts: FormatOptions = {}): Promise<void> {
+    if (!isFsType(fsType)) throw invalidArgument(`file system type ${JSON.stringify(fsType)} is not supported`);
+    const probe = await this.probe(device, opts);
+    if (!probe.blank) {
+      const what = probe.ptType ? `a ${probe.ptType} partition table` : `${probe.type ?? 'an unknown signature'}`;
+      throw new FormatRefusedError(device, what);
+    }
+    const { command, args } = mkfsArgv(device, fsType, opts.label);
+    await this.exec.run(command, args, { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 600_000 });
+  }
+
+  /**
+   * A cheap consistency check before mounting: ext2/3/4 in preen mode (`e2fsck -p`), which
+   * returns at once on a clean file system and repairs only what is safe to repair. XFS and
+   * btrfs have no cheap equivalent (mounting replays the log), so they are skipped.
+   * Exit 1 = errors fixed (fine); 2 = fixed, reboot advised (fine for an unmounted volume);
+   * 4 and above throw.
+   */
+  async check(
+    device: string,
+    fsType: FsType,
+    opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<'clean' | 'repaired' | 'skipped'> {
+    if (fsType !== 'ext4' && fsType !== 'ext3') return 'skipped';
+    const r = await this.exec.run('e2fsck', ['-p', '--', device], {
+      okExitCodes: [1, 2],
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs ?? 300_000,
+    });
+    return r.exitCode === 0 ? 'clean' : 'repaired';
+  }
+
+  /** Grow the file system to the size of its device (online for all three). */
+  async resize(
+    device: string,
+    mountPath: string,
+    fsType: FsType,
+    opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<void> {
+    const o = { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 600_000 };
+    switch (fsType) {
+      case 'ext4':
+      case 'ext3':
+        try {
+          await this.exec.run('resize2fs', [device], o);
+        } catch (err) {
+          // The online-resize ioctl needs CAP_SYS_RESOURCE; say so instead of "Permission denied".
+          if (err instanceof ExecError && /Permission denied to resize/i.test(err.stderr)) {
+            throw new CsiError(
+              Code.FAILED_PRECONDITION,
+              `${err.message} (online ext4 resize needs CAP_SYS_RESOURCE: run the node plugin privileged)`,
+              { cause: err },
+            );
+          }
+          throw err;
+        }
+        return;
+      case 'xfs':
+        await this.exec.run('xfs_growfs', ['-d', mountPath], o);
+        return;
+      case 'btrfs':
+        await this.exec.run('btrfs', ['filesystem', 'resize', 'max', mountPath], o);
+        return;
+    }
+  }
+
+  /** Capacity and inode counts of the file system mounted at `path` (statfs). */
+  async stats(path: string): Promise<VolumeStats> {
+    return statsOf(path);
+  }
+
+  /** Whether the mount at `mountPath` is read-only; undefined when nothing is mounted there. */
+  async isReadOnly(mountPath: string, mountinfoPath = '/proc/self/mountinfo'): Promise<boolean | undefined> {
+    const m = findMount(parseMountInfo(await readFile(mountinfoPath, 'utf8')), await realpath(mountPath));
+    return m ? isReadOnlyMount(m) : undefined;
+  }
+}
+
+export async function statsOf(path: string): Promise<VolumeStats> {
+  const s = await statfs(path);
+  const bsize = s.bsize;
+  const totalBytes = s.blocks * bsize;
+  const availableBytes = s.bavail * bsize;
+  const usedBytes = Math.max(0, (s.blocks - s.bfree) * bsize);
+  return {
+    totalBytes,
+    usedBytes,
+    availableBytes,
+    totalInodes: s.files,
+    freeInodes: s.ffree,
+    usedInodes: Math.max(0, s.files - s.ffree),
+  };
+}
+
+/** format() found a signature: the device is not blank and will not be formatted. */
+export class FormatRefusedError extends CsiError {
+  constructor(
+    readonly device: string,
+    readonly found: string,
+  ) {
+    super(Code.FAILED_PRECONDITION, `refusing to format ${device}: it holds ${found}`);
+    this.name = 'FormatRefusedError';
+  }
+}
