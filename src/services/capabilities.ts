@@ -11,7 +11,13 @@ export const PLUGIN_EXPANSION = ['ONLINE', 'OFFLINE'] as const;
 export const CONTROLLER_CAPABILITIES: readonly string[] = [];
 
 /** NodeServiceCapability.RPC.Type values implemented by services/node. */
-export const NODE_CAPABILITIES: readonly string[] = [];
+export const NODE_CAPABILITIES: readonly string[] = [
+  'STAGE_UNSTAGE_VOLUME',
+  'GET_VOLUME_STATS',
+  'EXPAND_VOLUME',
+  'VOLUME_CONDITION',
+  'SINGLE_NODE_MULTI_WRITER',
+];
 
 export function runsController(mode: Mode): boolean {
   return mode === 'controller' || mode === 'all';

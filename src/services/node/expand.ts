@@ -1,0 +1,83 @@
+import { connectorFor } from '../../brick/connector.js';
+import type { NodeExpandVolumeRequest__Output } from '../../generated/csi/v1/NodeExpandVolumeRequest.js';
+import type { NodeExpandVolumeResponse } from '../../generated/csi/v1/NodeExpandVolumeResponse.js';
+import type { RpcContext } from '../../util/context.js';
+import { failedPrecondition, notFound } from '../../util/errors.js';
+import { mountOfDeviceAt, pathKind, sameFilesystem } from './devices.js';
+import { resolveUnderKubelet, resolveVolumePath } from './paths.js';
+import { capacityRange, requireCapability, requireVolumeId } from './requests.js';
+import type { NodeRuntime } from './runtime.js';
+import { findStash, type Stash } from './stash.js';
+
+/**
+ * NodeExpandVolume: make the host see the new size (iSCSI rescan / multipathd resize, krbd
+ * follows by itself, `losetup -c` for a loop device), check that the device really grew to
+ * what the CO asked for — growing a file system onto a device that did not grow is a no-op at
+ * best — then grow the mounted file system online. Block volumes need no file system step.
+ * Everything comes from the stage record.
+ */
+export async function nodeExpand(
+  rt: NodeRuntime,
+  req: NodeExpandVolumeRequest__Output,
+  ctx: RpcContext,
+): Promise<NodeExpandVolumeResponse> {
+  const volumeId = requireVolumeId(req.volume_id);
+  const volumePath = await resolveVolumePath('volume_path', req.volume_path, rt.kubeletDir);
+  const { requiredBytes } = capacityRange(req.capacity_range);
+  const cap = req.volume_capability ? requireCapability(req.volume_capability) : undefined;
+  if ((await pathKind(volumePath)) === undefined) throw notFound(`volume_path ${volumePath} does not exist`);
+
+  const stash = req.staging_target_path
+    ? await stashAt(rt, await resolveUnderKubelet('staging_target_path', req.staging_target_path, rt.kubeletDir))
+    : await stashBehind(rt, volumePath);
+  if (!stash || stash.volumeId !== volumeId) throw notFound(`volume ${volumeId} is not staged on this node (no stage record found)`);
+  const log = ctx.log.child({ volumeId, volumePath });
+
+  const connector = connectorFor(stash.connection, rt.connectors);
+  const device = await connector.findDevice(stash.connection, { signal: ctx.signal });
+  if (!device) throw failedPrecondition(`volume ${volumeId} is not connected to this node; stage it again`);
+  const size = await connector.extend(stash.connection, device, { signal: ctx.signal });
+  if (requiredBytes !== undefined && size < requiredBytes) {
+    throw failedPrecondition(
+      `device ${device.path} of volume ${volumeId} is ${size} bytes after a rescan, below the required ${requiredBytes} bytes; ` +
+        'has the controller expanded the volume yet?',
+    );
+  }
+
+  const isBlock = (cap?.accessType ?? stash.accessType) === 'block';
+  if (!isBlock) {
+    const fsType = stash.fsType ?? 'ext4';
+    if (!(await mountOfDeviceAt(rt.mounter, device.path, stash.stagingPath))) {
+      throw failedPrecondition(`volume ${volumeId} is not mounted at ${stash.stagingPath}; cannot grow its file system`);
+    }
+    await rt.filesystem.resize(device.path, stash.stagingPath, fsType, { signal: ctx.signal });
+    log.info({ device: device.path, fsType, sizeBytes: size }, 'file system grown');
+  } else {
+    log.info({ device: device.path, sizeBytes: size }, 'block volume rescanned');
+  }
+  return { capacity_bytes: String(size) };
+}
+
+async function stashAt(rt: NodeRuntime, stagingPath: string): Promise<Stash | undefined> {
+  return (await findStash(stagingPath, { stagingMounted: await rt.mounter.isMountPoint(stagingPath) }))?.stash;
+}
+
+/**
+ * Without staging_target_path (COs before CSI 1.2): volume_path is the staging path itself, or
+ * a publish bind mount whose file system is also mounted at the staging path.
+ */
+async function stashBehind(rt: NodeRuntime, volumePath: string): Promise<Stash | undefined> {
+  const direct = await stashAt(rt, volumePath);
+  if (direct) return direct;
+  const target = await rt.mounter.mountInfo(volumePath);
+  if (!target) return undefined;
+  for (const m of await rt.mounter.mounts()) {
+    if (m.mountPoint === target.mountPoint || !sameFilesystem(m, target)) continue;
+    // Only staging paths under the kubelet root count: a record elsewhere is not ours to trust.
+    const staging = await resolveUnderKubelet('staging path', m.mountPoint, rt.kubeletDir).catch(() => undefined);
+    if (!staging) continue;
+    const s = (await findStash(staging, { stagingMounted: true }))?.stash;
+    if (s) return s;
+  }
+  return undefined;
+}

@@ -1,0 +1,99 @@
+import { createConnectors, type Connectors } from '../../brick/connector.js';
+import { defaultRouteIpv4, readInitiatorName } from '../../brick/host-connector.js';
+import type { NodeExpandVolumeRequest__Output } from '../../generated/csi/v1/NodeExpandVolumeRequest.js';
+import type { NodeGetVolumeStatsRequest__Output } from '../../generated/csi/v1/NodeGetVolumeStatsRequest.js';
+import type { NodePublishVolumeRequest__Output } from '../../generated/csi/v1/NodePublishVolumeRequest.js';
+import type { NodeStageVolumeRequest__Output } from '../../generated/csi/v1/NodeStageVolumeRequest.js';
+import type { NodeUnpublishVolumeRequest__Output } from '../../generated/csi/v1/NodeUnpublishVolumeRequest.js';
+import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/NodeUnstageVolumeRequest.js';
+import type { Exec } from '../../host/exec.js';
+import { Filesystem } from '../../host/filesystem.js';
+import { NodeHostFs } from '../../host/host-fs.js';
+import { Mounter } from '../../host/mounter.js';
+import type { Logger } from '../../log/logger.js';
+import type { RpcContext } from '../../util/context.js';
+import { NODE_CAPABILITIES } from '../capabilities.js';
+import { nodeExpand } from './expand.js';
+import { loadOrCreateNodeKey } from './key-store.js';
+import { makeNodeId, nodeGetInfo, type NodeIdResult } from './node-info.js';
+import { nodePublish } from './publish.js';
+import type { NodeRuntime } from './runtime.js';
+import { nodeStage } from './stage.js';
+import { nodeGetVolumeStats } from './stats.js';
+import { nodeUnpublish } from './unpublish.js';
+import { nodeUnstage } from './unstage.js';
+
+export interface NodeDeps {
+  exec: Exec;
+  /** The Kubernetes node name (the first field of the node id). */
+  nodeName: string;
+  /** The plugin's own directory on the host: the node key lives here. */
+  stateDir: string;
+  /** Every staging and target path must resolve under it (e.g. /var/lib/kubelet). */
+  kubeletDir: string;
+  /** The storage IP Cinder exports to; default: the address of the default-route interface. */
+  nodeIp?: string;
+  zone?: string;
+  maxVolumesPerNode?: number;
+  /** Default /etc/iscsi/initiatorname.iscsi; a missing file means "no iSCSI on this node". */
+  iscsiInitiatorFile?: string;
+  log: Logger;
+  /** Upper bound for a device to appear after connecting. Default 60 s. */
+  deviceTimeoutMs?: number;
+  /** Where mounts are read (e.g. /proc/1/mountinfo when host programs run via nsenter). */
+  mountinfoPath?: string;
+  /** Injected connectors (tests with a scripted host); default: built from exec. */
+  connectors?: Connectors;
+}
+
+export type NodeHandler = (req: never, ctx: RpcContext) => Promise<unknown>;
+
+export interface NodeService {
+  handlers: Record<string, NodeHandler>;
+  /** Local readiness for Probe: the node key is loaded and the node id could be built. */
+  ready(): boolean;
+  /** '' when it could not be built (NodeGetInfo then fails with the reason). */
+  nodeId: string;
+}
+
+const DEFAULT_DEVICE_TIMEOUT_MS = 60_000;
+
+/** Builds the node service: loads (or makes) the node key, computes the node id, wires the host. */
+export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
+  const key = await loadOrCreateNodeKey(deps.stateDir);
+  const [ip, iqn] = await Promise.all([
+    deps.nodeIp ? Promise.resolve(deps.nodeIp) : defaultRouteIpv4(),
+    readInitiatorName(deps.iscsiInitiatorFile),
+  ]);
+  const id: NodeIdResult = ip
+    ? makeNodeId({ nodeName: deps.nodeName, ip, ...(iqn ? { iqn } : {}), publicKey: key.publicKey })
+    : { ok: false, reason: 'cannot build this node\'s id: no storage IP (no IPv4 default route); pass --node-ip' };
+  if (!id.ok) deps.log.error({ reason: id.reason }, 'node id unavailable: NodeGetInfo will fail');
+  else deps.log.info({ nodeId: id.nodeId }, 'node id');
+
+  const deviceTimeoutMs = deps.deviceTimeoutMs ?? DEFAULT_DEVICE_TIMEOUT_MS;
+  const rt: NodeRuntime = {
+    exec: deps.exec,
+    mounter: new Mounter(deps.exec, deps.mountinfoPath ? { mountinfoPath: deps.mountinfoPath } : {}),
+    filesystem: new Filesystem(deps.exec),
+    connectors:
+      deps.connectors ??
+      createConnectors({ exec: deps.exec, fs: new NodeHostFs(), log: deps.log, iscsi: { deviceTimeoutMs } }),
+    key,
+    kubeletDir: deps.kubeletDir,
+    deviceTimeoutMs,
+    log: deps.log,
+  };
+
+  const handlers: Record<string, NodeHandler> = {
+    NodeGetInfo: () => Promise.resolve(nodeGetInfo(id, { maxVolumesPerNode: deps.maxVolumesPerNode, zone: deps.zone })),
+    NodeGetCapabilities: () => Promise.resolve({ capabilities: NODE_CAPABILITIES.map((type) => ({ rpc: { type } })) }),
+    NodeStageVolume: (req: NodeStageVolumeRequest__Output, ctx: RpcContext) => nodeStage(rt, req, ctx),
+    NodeUnstageVolume: (req: NodeUnstageVolumeRequest__Output, ctx: RpcContext) => nodeUnstage(rt, req, ctx),
+    NodePublishVolume: (req: NodePublishVolumeRequest__Output, ctx: RpcContext) => nodePublish(rt, req, ctx),
+    NodeUnpublishVolume: (req: NodeUnpublishVolumeRequest__Output, ctx: RpcContext) => nodeUnpublish(rt, req, ctx),
+    NodeGetVolumeStats: (req: NodeGetVolumeStatsRequest__Output, ctx: RpcContext) => nodeGetVolumeStats(rt, req, ctx),
+    NodeExpandVolume: (req: NodeExpandVolumeRequest__Output, ctx: RpcContext) => nodeExpand(rt, req, ctx),
+  };
+  return { handlers, ready: () => id.ok, nodeId: id.ok ? id.nodeId : '' };
+}

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, link, mkdir, open as openFile, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateNodeKeyPair, keyPairFromPem, privateKeyPem, type NodeKeyPair } from '../../util/seal.js';
+
+/** The file holding the node's X25519 private key, under the plugin's state directory. */
+export const NODE_KEY_FILE = 'node.key';
+
+/**
+ * The node's sealing key (design §4): made once, then reused across restarts — controllers seal
+ * CHAP passwords to the public half carried in the node id, so a new key would make every
+ * publish_context already stored in VolumeAttachments unreadable.
+ *
+ * The key must never be readable by others: the state dir is 0700, the file 0600, and it is
+ * written to a temporary file opened 0600 and linked into place, so a crash mid-write never
+ * leaves a half-written key that the next start would trip over.
+ */
+export async function loadOrCreateNodeKey(stateDir: string): Promise<NodeKeyPair> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  // mkdir's mode only applies to a directory it creates; an existing one is tightened too.
+  await chmod(stateDir, 0o700);
+  const path = join(stateDir, NODE_KEY_FILE);
+  const existing = await readIfPresent(path);
+  if (existing !== undefined) return parseKey(existing, path);
+  const pair = generateNodeKeyPair();
+  if (await writeAtomically(path, privateKeyPem(pair))) return pair;
+  // Another process (a second container of the same plugin) made the key first: use theirs.
+  return parseKey((await readIfPresent(path)) ?? '', path);
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new Error(`the node key ${path} is not a regular file`);
+    // A key others could read may have leaked: tighten it rather than keep serving with it silently open.
+    if ((s.mode & 0o077) !== 0) await chmod(path, 0o600);
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function parseKey(pem: string, path: string): NodeKeyPair {
+  try {
+    return keyPairFromPem(pem);
+  } catch (err) {
+    // Never replace a corrupt key silently: volumes published with the old public key would
+    // then fail later with an obscure "cannot open" instead of here, at start, by name.
+    throw new Error(
+      `the node key ${path} is corrupt or not an X25519 PKCS#8 PEM key (${(err as Error).message}); ` +
+        'delete it to make a new one (volumes published to this node must then be re-published)',
+      { cause: err },
+    );
+  }
+}
+
+/** Writes the file unless it exists; false when another writer got there first. */
+async function writeAtomically(path: string, content: string): Promise<boolean> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  // 'wx' with mode 0600: the secret is never on disk with wider permissions, not even briefly.
+  const handle = await openFile(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(content, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    // link, not rename: it never replaces a key another process wrote meanwhile.
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

@@ -1,0 +1,20 @@
+import type { Connectors } from '../../brick/connector.js';
+import type { Exec } from '../../host/exec.js';
+import type { Filesystem } from '../../host/filesystem.js';
+import type { Mounter } from '../../host/mounter.js';
+import type { Logger } from '../../log/logger.js';
+import type { NodeKeyPair } from '../../util/seal.js';
+
+/** What every node RPC works with; built once by createNodeService. */
+export interface NodeRuntime {
+  exec: Exec;
+  mounter: Mounter;
+  filesystem: Filesystem;
+  connectors: Connectors;
+  key: NodeKeyPair;
+  /** Every request path must resolve under it. */
+  kubeletDir: string;
+  /** Upper bound for a device to appear when connecting. */
+  deviceTimeoutMs: number;
+  log: Logger;
+}

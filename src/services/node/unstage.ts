@@ -1,0 +1,65 @@
+import { connectorFor } from '../../brick/connector.js';
+import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/NodeUnstageVolumeRequest.js';
+import type { NodeUnstageVolumeResponse } from '../../generated/csi/v1/NodeUnstageVolumeResponse.js';
+import { flushBuffers } from '../../host/block-device.js';
+import type { RpcContext } from '../../util/context.js';
+import { failedPrecondition } from '../../util/errors.js';
+import { blockRdev } from './devices.js';
+import { resolveUnderKubelet } from './paths.js';
+import { requireVolumeId } from './requests.js';
+import type { NodeRuntime } from './runtime.js';
+import { findStash, removeStash } from './stash.js';
+
+/**
+ * NodeUnstageVolume (design §4): unmount → flush → disconnect → remove the stash. Everything it
+ * needs comes from the stash, so it works after a plugin restart. Each step is skipped when
+ * already done; nothing there at all is success. The staging directory belongs to the CO and
+ * is left in place.
+ */
+export async function nodeUnstage(
+  rt: NodeRuntime,
+  req: NodeUnstageVolumeRequest__Output,
+  ctx: RpcContext,
+): Promise<NodeUnstageVolumeResponse> {
+  const volumeId = requireVolumeId(req.volume_id);
+  const stagingPath = await resolveUnderKubelet('staging_target_path', req.staging_target_path, rt.kubeletDir);
+  const log = ctx.log.child({ volumeId, stagingPath });
+
+  const mount = await rt.mounter.mountInfo(stagingPath);
+  const found = await findStash(stagingPath, { stagingMounted: mount !== undefined });
+  if (found && found.stash.volumeId !== volumeId) {
+    throw failedPrecondition(`staging path ${stagingPath} holds volume ${found.stash.volumeId}, not ${volumeId}`);
+  }
+
+  if (mount) {
+    // The CO unpublishes before it unstages; another mount of the device still in place (a
+    // publish bind mount) means a workload still uses the volume, and disconnecting under it
+    // would lose its writes.
+    const device = found?.stash.device ?? (mount.source.startsWith('/dev/') ? mount.source : undefined);
+    const others = device ? (await rt.mounter.mountsOfDevice(device)).filter((m) => m.mountPoint !== mount.mountPoint) : [];
+    if (others.length) {
+      throw failedPrecondition(
+        `volume ${volumeId} is still mounted at ${others.map((m) => m.mountPoint).join(', ')}; unpublish it first`,
+      );
+    }
+    await rt.mounter.unmount(stagingPath, { signal: ctx.signal });
+    log.info('staging path unmounted');
+  }
+
+  if (!found) {
+    // No record: nothing this plugin staged here (or a stage that never reached its record,
+    // which then also never connected). Idempotent success.
+    log.info({ unmounted: mount !== undefined }, 'no stage record; nothing to disconnect');
+    return {};
+  }
+
+  const { stash } = found;
+  if ((await blockRdev(stash.device)) !== undefined) {
+    await flushBuffers(rt.exec, stash.device, ctx.signal);
+  }
+  const connector = connectorFor(stash.connection, rt.connectors);
+  await connector.disconnect(stash.connection, { path: stash.device, ...(stash.wwn ? { wwn: stash.wwn } : {}) }, { signal: ctx.signal });
+  await removeStash(found.path);
+  log.info({ device: stash.device }, 'volume unstaged');
+  return {};
+}
