@@ -3,6 +3,8 @@ import { loadCloudConfig, type CloudConfig } from '../config/cloud-config.js';
 import { controllerBinding, identityBinding, nodeBinding } from '../csi/bindings.js';
 import { startCsiServer, type CsiServer, type Handlers } from '../csi/server.js';
 import { IdentityService } from '../services/identity.js';
+import { createNodeService } from '../services/node/index.js';
+import { ExecaExec } from '../host/exec-execa.js';
 import { runsController, runsNode } from '../services/capabilities.js';
 import { startHttpEndpoint, type HttpEndpoint } from './http-endpoint.js';
 import type { AppOptions } from './options.js';
@@ -56,6 +58,26 @@ async function buildController(_options: AppOptions, _config: CloudConfig | unde
   return { handlers: {}, ready: () => true };
 }
 
-async function buildNode(_options: AppOptions, _config: CloudConfig | undefined, _log: Logger): Promise<ModeParts> {
-  return { handlers: {}, ready: () => true };
+async function buildNode(options: AppOptions, config: CloudConfig | undefined, log: Logger): Promise<ModeParts> {
+  const nodeLog = log.child({ service: 'node' });
+  const exec = new ExecaExec({ mode: options.hostExec, log: nodeLog });
+  const maxVolumes = options.maxVolumesPerNode ?? config?.blockStorage.nodeVolumeAttachLimit;
+  const node = await createNodeService({
+    exec,
+    nodeName: requireOption(options.nodeName, '--node-name'),
+    stateDir: options.stateDir,
+    kubeletDir: options.kubeletDir,
+    ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
+    ...(options.nodeZone ? { zone: options.nodeZone } : {}),
+    ...(maxVolumes !== undefined ? { maxVolumesPerNode: maxVolumes } : {}),
+    log: nodeLog,
+  });
+  if (!node.ready()) nodeLog.error('the node id cannot be built; NodeGetInfo will fail until this is fixed');
+  else nodeLog.info({ nodeId: node.nodeId }, 'node plugin ready');
+  return { handlers: node.handlers as Handlers, ready: () => node.ready() };
+}
+
+function requireOption(v: string | undefined, flag: string): string {
+  if (!v) throw new Error(`${flag} is required`);
+  return v;
 }

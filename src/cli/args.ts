@@ -7,6 +7,7 @@ export class UsageError extends Error {}
 
 export const USAGE = `Usage: cinder-metal-csi [flags]
        cinder-metal-csi emulator [--port 8776] [--keystone-port 5000] [--delay-ms N] [--faults FILE]
+       cinder-metal-csi demo [--delay-ms N] [--verbose]
 
 CSI driver that gives bare-metal Kubernetes clusters volumes from OpenStack Cinder.
 

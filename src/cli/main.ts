@@ -14,6 +14,10 @@ async function main(argv: string[]): Promise<number> {
     const { runEmulatorCli } = await import('../emulator/index.js');
     return runEmulatorCli(argv.slice(1));
   }
+  if (argv[0] === 'demo') {
+    const { runDemo } = await import('../demo/main.js');
+    return runDemo(argv.slice(1));
+  }
   let parsed;
   try {
     parsed = parseCli(argv, process.env);
