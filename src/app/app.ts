@@ -3,6 +3,8 @@ import { loadCloudConfig, type CloudConfig } from '../config/cloud-config.js';
 import { controllerBinding, identityBinding, nodeBinding } from '../csi/bindings.js';
 import { startCsiServer, type CsiServer, type Handlers } from '../csi/server.js';
 import { IdentityService } from '../services/identity.js';
+import { createCinderClient, createSnapshotWaiter, createVolumeWaiter } from '../cinder/index.js';
+import { createControllerHandlers } from '../services/controller/index.js';
 import { createNodeService } from '../services/node/index.js';
 import { ExecaExec } from '../host/exec-execa.js';
 import { runsController, runsNode } from '../services/capabilities.js';
@@ -54,8 +56,24 @@ export async function startApp(options: AppOptions, log: Logger): Promise<Runnin
   };
 }
 
-async function buildController(_options: AppOptions, _config: CloudConfig | undefined, _log: Logger): Promise<ModeParts> {
-  return { handlers: {}, ready: () => true };
+async function buildController(_options: AppOptions, config: CloudConfig | undefined, log: Logger): Promise<ModeParts> {
+  if (!config) throw new Error('--cloud-config is required in controller mode');
+  const controllerLog = log.child({ service: 'controller' });
+  // cloud.conf's [Global] keys map one to one onto the client's config; [BlockStorage] adds the
+  // strategy and the endpoint.
+  const cinder = await createCinderClient(
+    { ...config.global, authStrategy: config.blockStorage.authStrategy, cinderEndpoint: config.blockStorage.cinderEndpoint },
+    { log: controllerLog },
+  );
+  const handlers = createControllerHandlers({
+    cinder,
+    waiter: { volumes: createVolumeWaiter(cinder, { log: controllerLog }), snapshots: createSnapshotWaiter(cinder, { log: controllerLog }) },
+    clusterId: config.blockStorage.clusterId,
+    ignoreVolumeAz: config.blockStorage.ignoreVolumeAz,
+    log: controllerLog,
+  });
+  // Probe is local readiness: the config loaded and the client built. It never calls Cinder.
+  return { handlers: handlers as Handlers, ready: () => true, close: async () => cinder.close() };
 }
 
 async function buildNode(options: AppOptions, config: CloudConfig | undefined, log: Logger): Promise<ModeParts> {
