@@ -7,7 +7,6 @@ import type { StepReporter } from './lifecycle.js';
 export function terminalReporter(out: NodeJS.WritableStream = process.stdout): StepReporter & { stop(): void } {
   const tty = (out as NodeJS.WriteStream).isTTY === true;
   let timer: NodeJS.Timeout | undefined;
-  let dots = 0;
   const clearTimer = (): void => {
     if (timer) clearInterval(timer);
     timer = undefined;
@@ -15,13 +14,9 @@ export function terminalReporter(out: NodeJS.WritableStream = process.stdout): S
   return {
     start(step) {
       clearTimer();
-      dots = 0;
       if (tty) {
         out.write(`  … ${step}`);
-        timer = setInterval(() => {
-          dots++;
-          out.write('.');
-        }, 500);
+        timer = setInterval(() => out.write('.'), 500);
       }
     },
     progress(step, note) {

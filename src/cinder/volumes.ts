@@ -1,0 +1,152 @@
+import { encodeId, type CinderApi } from './api.js';
+import type { CallOptions } from './request.js';
+import { asArray, asObject, nextMarkerFromLinks, parseVolume, stringMapOf, type Page, type Volume } from './types.js';
+
+/**
+ * Volumes. `getVolume` throws a typed not-found (`isNotFound(err)`) rather than returning
+ * undefined: callers must say what a missing volume means for them (success for deletes,
+ * NOT_FOUND for publish), and a forgotten check then fails loudly instead of passing `undefined`.
+ */
+
+export interface CreateVolumeRequest {
+  name: string;
+  /** GiB. */
+  size: number;
+  volumeType?: string;
+  availabilityZone?: string;
+  snapshotId?: string;
+  sourceVolId?: string;
+  metadata?: Record<string, string>;
+  description?: string;
+}
+
+export interface VolumeFilter {
+  name?: string;
+  status?: string;
+  /** Every pair must match. */
+  metadata?: Record<string, string>;
+}
+
+export interface ListVolumesRequest extends VolumeFilter {
+  limit?: number;
+  marker?: string;
+}
+
+export async function createVolume(api: CinderApi, r: CreateVolumeRequest, opts?: CallOptions): Promise<Volume> {
+  const volume: Record<string, unknown> = { name: r.name, size: r.size };
+  if (r.description !== undefined) volume.description = r.description;
+  if (r.volumeType !== undefined) volume.volume_type = r.volumeType;
+  if (r.availabilityZone !== undefined) volume.availability_zone = r.availabilityZone;
+  if (r.snapshotId !== undefined) volume.snapshot_id = r.snapshotId;
+  if (r.sourceVolId !== undefined) volume.source_volid = r.sourceVolId;
+  if (r.metadata !== undefined) volume.metadata = r.metadata;
+  const req = { method: 'POST' as const, route: '/volumes', path: '/volumes', body: { volume } };
+  // Not idempotent: a lost reply surfaces as outcomeUnknown, the caller re-finds by name.
+  const res = await api.send(req, opts);
+  return api.parse(req, res, (b) => parseVolume(asObject(b, 'body').volume));
+}
+
+export async function getVolume(api: CinderApi, id: string, opts?: CallOptions): Promise<Volume> {
+  const req = { method: 'GET' as const, route: '/volumes/{id}', path: `/volumes/${encodeId(id)}` };
+  const res = await api.send(req, opts);
+  return api.parse(req, res, (b) => parseVolume(asObject(b, 'body').volume));
+}
+
+function filterQuery(f: VolumeFilter): Record<string, string | undefined> {
+  return {
+    name: f.name,
+    status: f.status,
+    // Cinder reads the metadata filter as a dict literal; JSON of string pairs is one.
+    metadata: f.metadata && Object.keys(f.metadata).length > 0 ? JSON.stringify(f.metadata) : undefined,
+  };
+}
+
+/**
+ * One page of `/volumes/detail`. Cinder puts a `next` link on a full last page and then serves
+ * an empty page. To hand out a marker only when more items really exist, we ask for `limit + 1`
+ * and keep the extra item as evidence: more than `limit` came back → a next page exists and its
+ * marker is our last item; otherwise there is none. When the server capped the page below what
+ * we asked for (osapi_max_limit) yet linked a next page, the marker is given ("unknown" case)
+ * and the following page may be empty. Without `limit` the server's own page size applies and
+ * its `next` link is passed through as is.
+ */
+export async function listVolumes(api: CinderApi, r: ListVolumesRequest = {}, opts?: CallOptions): Promise<Page<Volume>> {
+  const ask = r.limit !== undefined && r.limit > 0 ? r.limit + 1 : undefined;
+  const req = {
+    method: 'GET' as const,
+    route: '/volumes/detail',
+    path: '/volumes/detail',
+    query: { ...filterQuery(r), limit: ask, marker: r.marker },
+  };
+  const res = await api.send(req, opts);
+  return api.parse(req, res, (b) => {
+    const o = asObject(b, 'body');
+    const items = asArray(o.volumes, 'body.volumes').map((v, i) => parseVolume(v, `volumes[${i}]`));
+    const linked = nextMarkerFromLinks(o.volumes_links);
+    if (ask === undefined) return linked !== undefined && items.length > 0 ? { items, nextMarker: linked } : { items };
+    const limit = ask - 1;
+    if (items.length > limit) {
+      const page = items.slice(0, limit);
+      return { items: page, nextMarker: page[page.length - 1]?.id };
+    }
+    if (linked !== undefined && items.length > 0 && items.length < ask) {
+      return { items, nextMarker: items[items.length - 1]?.id };
+    }
+    return { items };
+  });
+}
+
+/** Every volume matching the filter, page after page (the trailing empty page ends the walk). */
+export async function listAllVolumes(api: CinderApi, f: VolumeFilter = {}, opts?: CallOptions): Promise<Volume[]> {
+  const out: Volume[] = [];
+  const seen = new Set<string>();
+  let marker: string | undefined;
+  for (;;) {
+    const page = await listVolumes(api, { ...f, marker }, opts);
+    for (const v of page.items) {
+      if (!seen.has(v.id)) {
+        seen.add(v.id);
+        out.push(v);
+      }
+    }
+    // A marker we already passed would loop forever on a misbehaving server.
+    if (page.nextMarker === undefined || page.nextMarker === marker || page.items.length === 0) return out;
+    marker = page.nextMarker;
+  }
+}
+
+export async function deleteVolume(api: CinderApi, id: string, opts?: CallOptions): Promise<void> {
+  await api.send({ method: 'DELETE', route: '/volumes/{id}', path: `/volumes/${encodeId(id)}` }, opts);
+}
+
+/**
+ * `os-extend`. Retried by the client on a lost reply (extending to the same size twice is the
+ * same request); if the first attempt had worked, the retry answers 400 "must be greater than
+ * current size" and the error carries outcomeUnknown, so the caller re-reads the size.
+ * An in-use volume needs microversion 3.42 (features().inUseExtend).
+ */
+export async function extendVolume(api: CinderApi, id: string, newSizeGiB: number, opts?: CallOptions): Promise<void> {
+  await api.send(
+    {
+      method: 'POST',
+      route: '/volumes/{id}/action#os-extend',
+      path: `/volumes/${encodeId(id)}/action`,
+      body: { 'os-extend': { new_size: newSizeGiB } },
+      idempotent: true,
+    },
+    opts,
+  );
+}
+
+/** Merges `metadata` into the volume's (POST semantics); returns the full resulting metadata. */
+export async function setVolumeMetadata(api: CinderApi, id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
+  const req = {
+    method: 'POST' as const,
+    route: '/volumes/{id}/metadata',
+    path: `/volumes/${encodeId(id)}/metadata`,
+    body: { metadata },
+    idempotent: true,
+  };
+  const res = await api.send(req, opts);
+  return api.parse(req, res, (b) => stringMapOf(asObject(b, 'body').metadata, 'body.metadata'));
+}

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { HttpCinderClient, type CinderClientConfig, type ClientDeps } from '../../src/cinder/index.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+
+/**
+ * Chooses what the contract suite talks to.
+ *
+ * - Default: the emulator, in-process, over real HTTP — three variants: noauth, Keystone
+ *   password, Keystone application credential.
+ * - `CINDER_CONTRACT_TARGET=real`: a real Cinder (+ Keystone) described by the variables that
+ *   real-cinder/up.sh writes to env.sh: CINDER_URL, CINDER_AUTH (keystone|noauth),
+ *   CINDER_PROJECT_ID, CINDER_ENDPOINT, CINDER_TOKEN (noauth), OS_AUTH_URL, OS_USERNAME, OS_PASSWORD,
+ *   OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME, OS_REGION_NAME, OS_INTERFACE,
+ *   OS_APPLICATION_CREDENTIAL_ID/_SECRET, KEYSTONE_ADMIN_USER/_PASSWORD/_PROJECT_NAME, CINDER_BACKEND,
+ *   CINDER_MAX_MICROVERSION. Cases that need fault injection are skipped there.
+ */
+
+export type Variant = 'noauth' | 'password' | 'appcred';
+
+export interface ContractTarget {
+  /** e.g. "emulator/password", "real/noauth". */
+  name: string;
+  kind: 'emulator' | 'real';
+  variant: Variant;
+  config: CinderClientConfig;
+  /** Present for the emulator: fault knobs and request statistics. */
+  emulator?: RunningEmulator;
+  /** The password planted in the config (keystone variants), to prove it never leaks. */
+  plantedSecrets: string[];
+  /** "emulator", or the real backend name ("file" exports real iSCSI connection_info). */
+  backend: string;
+  /** The highest microversion the target offers. */
+  serverMaxVersion: string;
+  /** Unique prefix of this run's object names. */
+  runId: string;
+  client(deps?: ClientDeps): HttpCinderClient;
+  /** Sets quotas of the target's project with admin rights (undefined when impossible). */
+  setProjectQuota?(limits: Record<string, number>): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+export function contractMode(): 'emulator' | 'real' {
+  return process.env.CINDER_CONTRACT_TARGET === 'real' ? 'real' : 'emulator';
+}
+
+/** The variants the chosen target supports. */
+export function contractVariants(): Variant[] {
+  if (contractMode() === 'emulator') return ['noauth', 'password', 'appcred'];
+  const auth = process.env.CINDER_AUTH ?? (process.env.OS_AUTH_URL ? 'keystone' : 'noauth');
+  if (auth === 'noauth') return ['noauth'];
+  return process.env.OS_APPLICATION_CREDENTIAL_ID ? ['password', 'appcred'] : ['password'];
+}
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`CINDER_CONTRACT_TARGET=real needs ${name} (source the env.sh that real-cinder/up.sh writes)`);
+  return v;
+}
+
+const PROJECT_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+
+export async function buildTarget(variant: Variant): Promise<ContractTarget> {
+  const runId = `ct-${randomBytes(4).toString('hex')}`;
+  const made: HttpCinderClient[] = [];
+  const track = (c: HttpCinderClient): HttpCinderClient => {
+    made.push(c);
+    return c;
+  };
+  const closeAll = (): void => made.forEach((c) => c.close());
+
+  if (contractMode() === 'real') {
+    const cinderUrl = env('CINDER_URL').replace(/\/+$/, '');
+    const base = {
+      name: `real/${variant}`,
+      kind: 'real' as const,
+      variant,
+      backend: process.env.CINDER_BACKEND ?? 'unknown',
+      serverMaxVersion: process.env.CINDER_MAX_MICROVERSION ?? '3.70',
+      runId,
+    };
+    if (variant === 'noauth') {
+      const project = env('CINDER_PROJECT_ID');
+      const user = (process.env.CINDER_TOKEN ?? `admin:${project}`).split(':')[0] ?? 'admin';
+      const config: CinderClientConfig = { authStrategy: 'noauth', cinderEndpoint: process.env.CINDER_ENDPOINT ?? `${cinderUrl}/v3/${project}`, username: user };
+      return {
+        ...base,
+        config,
+        plantedSecrets: [],
+        client: (deps) => track(new HttpCinderClient(config, deps)),
+        // noauth requests run with an admin context
+        setProjectQuota: async (limits) => track(new HttpCinderClient(config)).setQuota(limits),
+        teardown: async () => closeAll(),
+      };
+    }
+    const common = {
+      authStrategy: 'keystone' as const,
+      authUrl: env('OS_AUTH_URL'),
+      region: process.env.OS_REGION_NAME,
+      interface: (process.env.OS_INTERFACE as CinderClientConfig['interface']) ?? 'public',
+    };
+    const config: CinderClientConfig =
+      variant === 'appcred'
+        ? { ...common, applicationCredentialId: env('OS_APPLICATION_CREDENTIAL_ID'), applicationCredentialSecret: env('OS_APPLICATION_CREDENTIAL_SECRET') }
+        : {
+            ...common,
+            username: env('OS_USERNAME'),
+            password: env('OS_PASSWORD'),
+            userDomainName: process.env.OS_USER_DOMAIN_NAME ?? 'Default',
+            projectName: env('OS_PROJECT_NAME'),
+            projectDomainName: process.env.OS_PROJECT_DOMAIN_NAME ?? 'Default',
+          };
+    const adminUser = process.env.KEYSTONE_ADMIN_USER;
+    const adminPassword = process.env.KEYSTONE_ADMIN_PASSWORD;
+    const projectId = process.env.CINDER_PROJECT_ID;
+    return {
+      ...base,
+      config,
+      plantedSecrets: [config.password, config.applicationCredentialSecret].filter((s): s is string => !!s),
+      client: (deps) => track(new HttpCinderClient(config, deps)),
+      setProjectQuota:
+        adminUser && adminPassword && projectId
+          ? async (limits) => {
+              const admin = track(
+                new HttpCinderClient({
+                  ...common,
+                  username: adminUser,
+                  password: adminPassword,
+                  userDomainName: 'Default',
+                  projectName: process.env.KEYSTONE_ADMIN_PROJECT_NAME ?? 'admin',
+                  projectDomainName: 'Default',
+                }),
+              );
+              await admin.setQuota(limits, { projectId });
+            }
+          : undefined,
+      teardown: async () => closeAll(),
+    };
+  }
+
+  // ---- the emulator
+  const password = `pw-${randomBytes(9).toString('base64url')}-PLANTED`;
+  const adminPassword = `adm-${randomBytes(9).toString('base64url')}`;
+  const emulator = await startEmulator({
+    keystonePort: variant === 'noauth' ? undefined : 0,
+    projectId: PROJECT_ID,
+    users: [
+      { name: 'csi', password, project: 'csi' },
+      { name: 'cloud-admin', password: adminPassword, project: 'admin', roles: ['admin'] },
+    ],
+    quotas: { volumes: 100, snapshots: 100, gigabytes: 2000 },
+  });
+  const base = {
+    name: `emulator/${variant}`,
+    kind: 'emulator' as const,
+    variant,
+    emulator,
+    backend: 'emulator',
+    serverMaxVersion: '3.70',
+    runId,
+    teardown: async () => {
+      closeAll();
+      await emulator.stop();
+    },
+  };
+  if (variant === 'noauth') {
+    const config: CinderClientConfig = { authStrategy: 'noauth', cinderEndpoint: emulator.cinderEndpoint };
+    return {
+      ...base,
+      config,
+      plantedSecrets: [],
+      client: (deps) => track(new HttpCinderClient(config, deps)),
+      setProjectQuota: async (limits) => track(new HttpCinderClient(config)).setQuota(limits),
+    };
+  }
+  const authUrl = emulator.keystoneUrl as string;
+  let config: CinderClientConfig;
+  const planted = [password];
+  if (variant === 'appcred') {
+    const cred = emulator.createApplicationCredential('csi', `contract-${runId}`);
+    planted.push(cred.secret);
+    config = { authStrategy: 'keystone', authUrl, applicationCredentialId: cred.id, applicationCredentialSecret: cred.secret };
+  } else {
+    config = { authStrategy: 'keystone', authUrl, username: 'csi', password, userDomainName: 'Default', projectName: 'csi', projectDomainName: 'Default' };
+  }
+  return {
+    ...base,
+    config,
+    plantedSecrets: planted,
+    client: (deps) => track(new HttpCinderClient(config, deps)),
+    setProjectQuota: async (limits) => {
+      const admin = track(
+        new HttpCinderClient({ authStrategy: 'keystone', authUrl, username: 'cloud-admin', password: adminPassword, userDomainName: 'Default', projectName: 'admin', projectDomainName: 'Default' }),
+      );
+      await admin.setQuota(limits, { projectId: emulator.projectId });
+    },
+  };
+}
