@@ -4,11 +4,25 @@
  */
 export type Mode = 'controller' | 'node' | 'all';
 
-export const PLUGIN_CAPABILITIES_CONTROLLER = ['CONTROLLER_SERVICE'] as const;
+export const PLUGIN_CAPABILITIES_CONTROLLER = ['CONTROLLER_SERVICE', 'VOLUME_ACCESSIBILITY_CONSTRAINTS'] as const;
 export const PLUGIN_EXPANSION = ['ONLINE', 'OFFLINE'] as const;
 
 /** ControllerServiceCapability.RPC.Type values implemented by services/controller. */
-export const CONTROLLER_CAPABILITIES: readonly string[] = [];
+export const CONTROLLER_CAPABILITIES: readonly string[] = [
+  'CREATE_DELETE_VOLUME',
+  'PUBLISH_UNPUBLISH_VOLUME',
+  'LIST_VOLUMES',
+  'LIST_VOLUMES_PUBLISHED_NODES',
+  'GET_CAPACITY',
+  'CREATE_DELETE_SNAPSHOT',
+  'LIST_SNAPSHOTS',
+  'CLONE_VOLUME',
+  'EXPAND_VOLUME',
+  'PUBLISH_READONLY',
+  'GET_VOLUME',
+  'VOLUME_CONDITION',
+  'SINGLE_NODE_MULTI_WRITER',
+];
 
 /** NodeServiceCapability.RPC.Type values implemented by services/node. */
 export const NODE_CAPABILITIES: readonly string[] = [

@@ -1,0 +1,25 @@
+/**
+ * Names this controller writes into Cinder and into CSI answers. They are part of the on-disk
+ * contract: volumes made by one release must still be found by the next, so never rename them.
+ */
+const PREFIX = 'cinder.metal.csi.kungze.io';
+
+/** Volume/snapshot metadata: which Kubernetes cluster made the object (design §6). */
+export const META_CLUSTER = `${PREFIX}/cluster`;
+
+/**
+ * Volume metadata prefix recording the node id the CO used for each published node. Cinder
+ * only remembers the connector's host name, yet ListVolumes and ControllerGetVolume must report
+ * the node ids the CO knows. One key per node, because Cinder metadata values stop at 255
+ * characters and a node id alone may take 192.
+ */
+export const META_NODE_PREFIX = `${PREFIX}/node/`;
+
+/** volume_context key: the volume was made from a snapshot or a clone (value "snapshot"|"volume"). */
+export const CTX_SOURCE = `${PREFIX}/source`;
+
+/** Cinder's minimum and the CSI unit we round to. */
+export const GIB = 1024n ** 3n;
+
+/** Accepted Cinder metadata key and value lengths (Cinder rejects longer ones). */
+export const CINDER_META_MAX = 255;

@@ -1,0 +1,177 @@
+import { isNotFound, isOutcomeUnknown } from '../../cinder/errors.js';
+import type { Volume } from '../../cinder/types.js';
+import type { WaitVerdict } from '../../cinder/waiter.js';
+import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateVolumeRequest.js';
+import type { CreateVolumeResponse } from '../../generated/csi/v1/CreateVolumeResponse.js';
+import type { RpcContext } from '../../util/context.js';
+import { aborted, alreadyExists, errorMessage, failedPrecondition, internal, invalidArgument, notFound } from '../../util/errors.js';
+import { chooseSizeGiB, DEFAULT_SIZE_GIB, sizeSatisfies } from './capacity-range.js';
+import { planCreate, type CreatePlan } from './create-volume-plan.js';
+import type { HandlerDeps } from './deps.js';
+import { byAge, findSnapshot, findVolume, findVolumesNamed, META_DUPLICATE_OF, single } from './lookup.js';
+import { KeyedSerializer } from './serial.js';
+import { isUuid } from './tokens.js';
+import { toCsiVolume } from './volume-view.js';
+import { waitWithin } from './wait.js';
+
+/**
+ * CreateVolume (design §5–6). Idempotent by name within the cluster: the Cinder volume carries
+ * the CSI name and the cluster tag, and every call first looks for it. Creation never blocks past
+ * the caller's deadline (ABORTED, the retry finds the volume by name), a lost POST reply is
+ * resolved by looking again rather than creating twice, and two controllers racing on one name
+ * (no shared lock) converge on the oldest volume: the others mark their own as duplicates and
+ * delete it once Cinder lets them.
+ */
+export function createVolumeHandler(d: HandlerDeps) {
+  const serial = new KeyedSerializer();
+  return async (req: CreateVolumeRequest__Output, ctx: RpcContext): Promise<CreateVolumeResponse> => {
+    const plan = await planCreate(d, req, ctx);
+    return serial.run(plan.name, ctx.signal, `CreateVolume for ${JSON.stringify(plan.name)}`, () => createOrAdopt(d, plan, ctx));
+  };
+}
+
+/**
+ * Creation is over once Cinder leaves `creating` (or `downloading`, for image sources): a retry
+ * may find the volume already attached or being extended, and that is still the volume.
+ */
+function created(v: Volume): WaitVerdict {
+  if (v.status.startsWith('error')) return 'failed';
+  return v.status === 'creating' || v.status === 'downloading' ? 'pending' : 'done';
+}
+
+/** Statuses Cinder deletes a volume from. */
+const DELETABLE: ReadonlySet<string> = new Set(['available', 'error', 'error_restoring', 'error_extending', 'error_managing']);
+
+async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext): Promise<CreateVolumeResponse> {
+  const found = await findVolumesNamed(d.cinder, plan.name, d.clusterId, ctx);
+  await deleteDuplicates(d, found.duplicates, ctx);
+  let vol = single(found.owned, 'volume', plan.name);
+  let loser: Volume | undefined;
+  if (vol) {
+    requireCompatible(vol, plan);
+  } else {
+    const size = chooseSizeGiB(plan.range, await sourceSizeGiB(d, plan, ctx));
+    const created = await createOnce(d, plan, size, ctx);
+    ({ vol, loser } = await keepOldest(d, plan, created, ctx));
+  }
+
+  const result = await waitWithin(d.waiters.volumes, vol, created, ctx, d.now);
+  if (loser) await discardLoser(d, loser.id, ctx);
+  switch (result.outcome) {
+    case 'done':
+      return { volume: toCsiVolume(result.object, d.ignoreVolumeAz) };
+    case 'failed':
+      await deleteQuietly(d, result.object.id, ctx);
+      throw internal(
+        `Cinder could not create volume ${result.object.id} for ${JSON.stringify(plan.name)} (status ${result.object.status}); ` +
+          'it was deleted and the next attempt creates a new one — Cinder\'s user messages (cinder message-list) tell why',
+      );
+    case 'gone':
+      throw aborted(`volume ${vol.id} disappeared while being created; retry`);
+    case 'timeout':
+      throw aborted(`volume ${vol.id} is still ${result.last?.status ?? vol.status} in Cinder; retry to pick it up`);
+  }
+}
+
+async function sourceSizeGiB(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext): Promise<number> {
+  const src = plan.source;
+  if (!src) return DEFAULT_SIZE_GIB;
+  if (src.kind === 'snapshot') {
+    const snap = await findSnapshot(d.cinder, src.id, ctx);
+    if (!snap) throw notFound(`source snapshot ${src.id} does not exist`);
+    if (snap.status !== 'available') throw failedPrecondition(`source snapshot ${src.id} is ${snap.status}, not available`);
+    return snap.size;
+  }
+  const vol = await findVolume(d.cinder, src.id, ctx);
+  if (!vol) throw notFound(`source volume ${src.id} does not exist`);
+  if (vol.status !== 'available' && vol.status !== 'in-use') {
+    throw failedPrecondition(`source volume ${src.id} is ${vol.status}; it can be cloned when available or in-use`);
+  }
+  return vol.size;
+}
+
+async function createOnce(d: HandlerDeps, plan: CreatePlan, size: number, ctx: RpcContext): Promise<Volume> {
+  try {
+    return await d.cinder.createVolume(
+      {
+        name: plan.name,
+        size,
+        metadata: plan.metadata,
+        description: `Created by cinder-metal-csi for cluster ${d.clusterId}`,
+        ...(plan.volumeType ? { volumeType: plan.volumeType } : {}),
+        ...(plan.zone ? { availabilityZone: plan.zone } : {}),
+        ...(plan.source?.kind === 'snapshot' ? { snapshotId: plan.source.id } : {}),
+        ...(plan.source?.kind === 'volume' ? { sourceVolId: plan.source.id } : {}),
+      },
+      ctx,
+    );
+  } catch (err) {
+    if (isNotFound(err)) {
+      // The source was checked just before, so a 404 here names the volume type (or a source
+      // deleted meanwhile): Cinder's message says which.
+      throw plan.source ? notFound(`Cinder: ${errorMessage(err)}`) : invalidArgument(`Cinder refused the volume: ${errorMessage(err)}`);
+    }
+    if (!isOutcomeUnknown(err)) throw err;
+    // The POST may have worked although its reply was lost: look before anyone creates again.
+    ctx.log.warn({ name: plan.name }, 'CreateVolume: reply to POST /volumes lost; looking the volume up by name');
+    const again = single((await findVolumesNamed(d.cinder, plan.name, d.clusterId, ctx)).owned, 'volume', plan.name);
+    if (!again) throw err;
+    return again;
+  }
+}
+
+/**
+ * Two controllers that both found nothing both created a volume. Each looks again after its
+ * own POST: whatever was created before ours is visible now, so all agree the oldest one is the
+ * volume. A loser tags its own volume as a duplicate (lookups then skip it, and delete it when
+ * Cinder allows) and continues with the winner.
+ */
+async function keepOldest(d: HandlerDeps, plan: CreatePlan, created: Volume, ctx: RpcContext): Promise<{ vol: Volume; loser?: Volume }> {
+  const { owned } = await findVolumesNamed(d.cinder, plan.name, d.clusterId, ctx);
+  const contenders = owned.some((v) => v.id === created.id) ? owned : [...owned, created];
+  const winner = [...contenders].sort(byAge)[0] ?? created;
+  if (winner.id === created.id) return { vol: created };
+  ctx.log.warn({ name: plan.name, kept: winner.id, duplicate: created.id }, 'CreateVolume: another controller created this volume too; keeping the older one');
+  await d.cinder.setVolumeMetadata(created.id, { [META_DUPLICATE_OF]: winner.id }, ctx);
+  requireCompatible(winner, plan);
+  return { vol: winner, loser: created };
+}
+
+/**
+ * The loser was created with the winner, so it is usually deletable once the winner is ready;
+ * if not, it stays marked and a later lookup deletes it — the answer never waits for it.
+ */
+async function discardLoser(d: HandlerDeps, id: string, ctx: RpcContext): Promise<void> {
+  const now = await findVolume(d.cinder, id, ctx).catch(() => undefined);
+  if (now && DELETABLE.has(now.status)) await deleteQuietly(d, id, ctx);
+}
+
+/** Race losers left behind by earlier calls: deleted when Cinder allows, errors only logged. */
+async function deleteDuplicates(d: HandlerDeps, dups: readonly Volume[], ctx: RpcContext): Promise<void> {
+  for (const v of dups) if (DELETABLE.has(v.status) && v.attachments.length === 0) await deleteQuietly(d, v.id, ctx);
+}
+
+async function deleteQuietly(d: HandlerDeps, id: string, ctx: RpcContext): Promise<void> {
+  try {
+    await d.cinder.deleteVolume(id, ctx);
+  } catch (err) {
+    if (!isNotFound(err)) ctx.log.warn({ err, volumeId: id }, 'CreateVolume: could not delete a volume it had created; a later call retries');
+  }
+}
+
+function requireCompatible(vol: Volume, plan: CreatePlan): void {
+  const problems: string[] = [];
+  if (!sizeSatisfies(vol.size, plan.range)) problems.push(`its size is ${vol.size} GiB`);
+  const src = vol.snapshotId ? `snapshot ${vol.snapshotId}` : vol.sourceVolId ? `volume ${vol.sourceVolId}` : 'none';
+  const want = plan.source ? `${plan.source.kind} ${plan.source.id}` : 'none';
+  if (src !== want) problems.push(`its content source is ${src}, not ${want}`);
+  // Cinder reports the type by name; a StorageClass naming it by id cannot be compared.
+  if (plan.volumeType && !isUuid(plan.volumeType) && vol.volumeType !== plan.volumeType) {
+    problems.push(`its volume type is ${JSON.stringify(vol.volumeType ?? '')}`);
+  }
+  if (plan.zoneExplicit && vol.availabilityZone !== plan.zone) problems.push(`it is in zone ${JSON.stringify(vol.availabilityZone ?? '')}`);
+  if (plan.multiattach && !vol.multiattach) problems.push('it is not multiattach');
+  if (problems.length > 0) {
+    throw alreadyExists(`volume ${JSON.stringify(plan.name)} already exists (${vol.id}) but ${problems.join('; ')}`);
+  }
+}

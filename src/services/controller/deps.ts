@@ -1,0 +1,13 @@
+import type { CinderClient } from '../../cinder/client.js';
+import type { Logger } from '../../log/logger.js';
+import type { Waiters } from './wait.js';
+
+/** What every controller handler gets (built once by createControllerHandlers). */
+export interface HandlerDeps {
+  cinder: CinderClient;
+  waiters: Waiters;
+  clusterId: string;
+  ignoreVolumeAz: boolean;
+  log: Logger;
+  now: () => number;
+}

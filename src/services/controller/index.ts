@@ -1,0 +1,67 @@
+import type { CinderClient } from '../../cinder/client.js';
+import type { Logger } from '../../log/logger.js';
+import type { RpcContext } from '../../util/context.js';
+import { capacityHandler } from './capacity.js';
+import { createSnapshotHandler } from './create-snapshot.js';
+import { createVolumeHandler } from './create-volume.js';
+import { deleteSnapshotHandler } from './delete-snapshot.js';
+import { deleteVolumeHandler } from './delete-volume.js';
+import type { HandlerDeps } from './deps.js';
+import { expandHandler } from './expand.js';
+import { getCapabilitiesHandler } from './get-capabilities.js';
+import { getVolumeHandler } from './get-volume.js';
+import { listSnapshotsHandler } from './list-snapshots.js';
+import { listVolumesHandler } from './list-volumes.js';
+import { publishHandler } from './publish.js';
+import { unpublishHandler } from './unpublish.js';
+import { validateCapabilitiesHandler } from './validate-capabilities.js';
+import type { Waiters } from './wait.js';
+
+export type { Waiters } from './wait.js';
+
+export interface ControllerDeps {
+  /** Used only through its interface (unit tests pass a fake). */
+  cinder: CinderClient;
+  /** The batched waiters, one per kind: `createVolumeWaiter(client)`, `createSnapshotWaiter(client)`. */
+  waiter: Waiters;
+  /** Tags every volume/snapshot this cluster makes; lookups and lists see only tagged objects. */
+  clusterId: string;
+  /** Report no topology: Cinder zones do not match the nodes' zones. */
+  ignoreVolumeAz: boolean;
+  log: Logger;
+  now?: () => number;
+}
+
+export type ControllerHandler = (req: never, ctx: RpcContext) => Promise<unknown>;
+
+/**
+ * The controller service: one handler per CSI RPC name, for the gRPC edge. ControllerModifyVolume
+ * and GetSnapshot are left out (the edge answers UNIMPLEMENTED). No handler keeps state beyond a
+ * call, so replicas behind leader election and restarts are safe.
+ */
+export function createControllerHandlers(deps: ControllerDeps): Record<string, ControllerHandler> {
+  if (!deps.clusterId) throw new Error('the controller needs a cluster id (cloud config [BlockStorage] cluster-id)');
+  const d: HandlerDeps = {
+    cinder: deps.cinder,
+    waiters: deps.waiter,
+    clusterId: deps.clusterId,
+    ignoreVolumeAz: deps.ignoreVolumeAz,
+    log: deps.log,
+    now: deps.now ?? Date.now,
+  };
+  return {
+    CreateVolume: createVolumeHandler(d),
+    DeleteVolume: deleteVolumeHandler(d),
+    ControllerPublishVolume: publishHandler(d),
+    ControllerUnpublishVolume: unpublishHandler(d),
+    ValidateVolumeCapabilities: validateCapabilitiesHandler(d),
+    ListVolumes: listVolumesHandler(d),
+    GetCapacity: capacityHandler(d),
+    ControllerGetCapabilities: getCapabilitiesHandler(),
+    CreateSnapshot: createSnapshotHandler(d),
+    DeleteSnapshot: deleteSnapshotHandler(d),
+    ListSnapshots: listSnapshotsHandler(d),
+    ControllerExpandVolume: expandHandler(d),
+    ControllerGetVolume: getVolumeHandler(d),
+  };
+}

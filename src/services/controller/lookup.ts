@@ -1,0 +1,92 @@
+import type { CinderClient } from '../../cinder/client.js';
+import { isNotFound } from '../../cinder/errors.js';
+import type { Snapshot, Volume } from '../../cinder/types.js';
+import type { RpcContext } from '../../util/context.js';
+import { failedPrecondition } from '../../util/errors.js';
+import { META_CLUSTER } from './constants.js';
+import { isUuid } from './tokens.js';
+
+/**
+ * Finding Cinder objects by id and by CSI name. An id that is not a UUID cannot name a Cinder
+ * object: it is answered as "not there" without asking Cinder (pitfalls: not INVALID_ARGUMENT).
+ */
+
+/** Volume metadata marking a volume that lost a creation race (see create-volume.ts). */
+export const META_DUPLICATE_OF = 'cinder.metal.csi.kungze.io/duplicate-of';
+
+export async function findVolume(cinder: CinderClient, id: string, ctx: RpcContext): Promise<Volume | undefined> {
+  if (!isUuid(id)) return undefined;
+  try {
+    return await cinder.getVolume(id, ctx);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export async function findSnapshot(cinder: CinderClient, id: string, ctx: RpcContext): Promise<Snapshot | undefined> {
+  if (!isUuid(id)) return undefined;
+  try {
+    return await cinder.getSnapshot(id, ctx);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Statuses of an object on its way out: never adopted as "the one with this name". */
+const LEAVING: ReadonlySet<string> = new Set(['deleting', 'error_deleting']);
+
+interface Named {
+  id: string;
+  name?: string;
+  status: string;
+  metadata: Record<string, string>;
+  createdAt?: string;
+}
+
+/**
+ * Objects made by this cluster under this name (Cinder names are not unique: other clusters and
+ * people may reuse them; only our cluster tag makes one ours). Race losers marked as duplicates
+ * and objects being deleted are left out.
+ */
+export function ownedByName<T extends Named>(items: readonly T[], name: string, clusterId: string): T[] {
+  return items.filter(
+    (o) => o.name === name && o.metadata[META_CLUSTER] === clusterId && !LEAVING.has(o.status) && !o.metadata[META_DUPLICATE_OF],
+  );
+}
+
+/** Oldest first (creation order decides which of racing duplicates is kept); id breaks ties. */
+export function byAge<T extends Named>(a: T, b: T): number {
+  const ca = a.createdAt ?? '';
+  const cb = b.createdAt ?? '';
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** At most one owned object, else a report naming them all (never a guess). */
+export function single<T extends Named>(owned: readonly T[], kind: string, name: string): T | undefined {
+  if (owned.length <= 1) return owned[0];
+  throw failedPrecondition(
+    `${owned.length} Cinder ${kind}s named ${JSON.stringify(name)} carry this cluster's tag (${owned.map((o) => o.id).join(', ')}); ` +
+      'remove the extra ones — the driver will not guess which one is meant',
+  );
+}
+
+export interface NamedVolumes {
+  owned: Volume[];
+  /** Race losers of this cluster and name, marked for deletion (see create-volume.ts). */
+  duplicates: Volume[];
+}
+
+export async function findVolumesNamed(cinder: CinderClient, name: string, clusterId: string, ctx: RpcContext): Promise<NamedVolumes> {
+  const all = await cinder.listAllVolumes({ name, metadata: { [META_CLUSTER]: clusterId } }, ctx);
+  const duplicates = all.filter((v) => v.name === name && v.metadata[META_CLUSTER] === clusterId && !!v.metadata[META_DUPLICATE_OF] && !LEAVING.has(v.status));
+  return { owned: ownedByName(all, name, clusterId), duplicates };
+}
+
+export async function findOwnSnapshots(cinder: CinderClient, name: string, clusterId: string, ctx: RpcContext): Promise<Snapshot[]> {
+  // Snapshot lists have no metadata filter in Cinder's API; the name filter keeps it small.
+  const all = await cinder.listAllSnapshots({ name }, ctx);
+  return ownedByName(all, name, clusterId);
+}

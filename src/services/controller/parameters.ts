@@ -1,0 +1,74 @@
+import { invalidArgument } from '../../util/errors.js';
+import { CINDER_META_MAX } from './constants.js';
+
+/**
+ * StorageClass / VolumeSnapshotClass parameters. Unknown keys are refused by name: a typo in a
+ * StorageClass would otherwise silently give users a volume of the wrong type.
+ */
+export interface VolumeParameters {
+  /** Cinder volume type name; undefined = the project's default type. */
+  volumeType?: string;
+  /** Cinder availability zone. */
+  availability?: string;
+  /** From --extra-create-metadata: stored as Cinder metadata so operators can map volumes to PVCs. */
+  metadata: Record<string, string>;
+}
+
+export const PARAM_TYPE = 'type';
+/** The key cloud-provider-openstack users may already have in their StorageClasses. */
+export const PARAM_TYPE_ALIAS = 'cinderVolumeType';
+export const PARAM_AVAILABILITY = 'availability';
+
+export const VOLUME_METADATA_PARAMS: readonly string[] = [
+  'csi.storage.k8s.io/pvc/name',
+  'csi.storage.k8s.io/pvc/namespace',
+  'csi.storage.k8s.io/pv/name',
+];
+export const SNAPSHOT_METADATA_PARAMS: readonly string[] = [
+  'csi.storage.k8s.io/volumesnapshot/name',
+  'csi.storage.k8s.io/volumesnapshot/namespace',
+  'csi.storage.k8s.io/volumesnapshotcontent/name',
+];
+
+export function parseVolumeParameters(params: Record<string, string> | undefined, field = 'parameters'): VolumeParameters {
+  const out: VolumeParameters = { metadata: {} };
+  for (const [key, value] of Object.entries(params ?? {})) {
+    checkLength(key, value, field);
+    if (key === PARAM_TYPE || key === PARAM_TYPE_ALIAS) {
+      if (value === '') continue;
+      if (out.volumeType !== undefined && out.volumeType !== value) {
+        throw invalidArgument(`${field}: "${PARAM_TYPE}" and "${PARAM_TYPE_ALIAS}" name different volume types`);
+      }
+      out.volumeType = value;
+    } else if (key === PARAM_AVAILABILITY) {
+      if (value !== '') out.availability = value;
+    } else if (VOLUME_METADATA_PARAMS.includes(key)) {
+      out.metadata[key] = value;
+    } else {
+      throw invalidArgument(`${field}: unknown parameter ${JSON.stringify(key)} (known: ${knownVolumeKeys().join(', ')})`);
+    }
+  }
+  return out;
+}
+
+export function parseSnapshotParameters(params: Record<string, string> | undefined, field = 'parameters'): { metadata: Record<string, string> } {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params ?? {})) {
+    checkLength(key, value, field);
+    if (!SNAPSHOT_METADATA_PARAMS.includes(key)) {
+      throw invalidArgument(`${field}: unknown parameter ${JSON.stringify(key)} (known: ${SNAPSHOT_METADATA_PARAMS.join(', ')})`);
+    }
+    metadata[key] = value;
+  }
+  return { metadata };
+}
+
+function knownVolumeKeys(): string[] {
+  return [PARAM_TYPE, PARAM_TYPE_ALIAS, PARAM_AVAILABILITY, ...VOLUME_METADATA_PARAMS];
+}
+
+function checkLength(key: string, value: string, field: string): void {
+  if (value.length > CINDER_META_MAX) {
+    throw invalidArgument(`${field}.${key} is longer than ${CINDER_META_MAX} characters`);
+  }
+}

@@ -1,0 +1,109 @@
+import type { ConnectionData } from '../../brick/connection-data.js';
+import { parseConnectionInfo } from '../../cinder/connection-info.js';
+import type { Attachment, Volume } from '../../cinder/types.js';
+import type { ControllerPublishVolumeRequest__Output } from '../../generated/csi/v1/ControllerPublishVolumeRequest.js';
+import type { ControllerPublishVolumeResponse } from '../../generated/csi/v1/ControllerPublishVolumeResponse.js';
+import type { RpcContext } from '../../util/context.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../util/errors.js';
+import { parseNodeId, type NodeIdentity } from '../node-id.js';
+import { encodePublishContext } from '../publish-context.js';
+import { removeAll, summary } from './attachment-calls.js';
+import { encodeNodeRecord, nodeRecordKey, planAttachments, readNodeRecords, type NodeRecord } from './attachments.js';
+import type { HandlerDeps } from './deps.js';
+import { hostConnector } from './host-connector.js';
+import { findVolume } from './lookup.js';
+import { capabilityProblem, isMultiNode, isReadOnlyMode, requireCapabilities } from './volume-capabilities.js';
+
+/**
+ * ControllerPublishVolume (design §4): reuse this node's attachment, refuse a single-writer
+ * volume held by another node (FAILED_PRECONDITION naming it), clear crash leftovers, attach
+ * without instance_uuid, complete, and hand the node its connection data with secrets sealed to
+ * the node's key.
+ *
+ * Read-only: `readonly` asks for a Cinder `ro` attachment, which needs microversion 3.54; below
+ * that the request fails with FAILED_PRECONDITION (the server, not the request, is lacking) —
+ * never a writable attachment for a read-only request. A *_READER_ONLY access mode without the
+ * flag gets `ro` where Cinder can, else `rw` (the node mounts read-only either way).
+ */
+export function publishHandler(d: HandlerDeps) {
+  return async (req: ControllerPublishVolumeRequest__Output, ctx: RpcContext): Promise<ControllerPublishVolumeResponse> => {
+    const volumeId = req.volume_id ?? '';
+    if (volumeId === '') throw invalidArgument('volume_id is required');
+    if (!req.node_id) throw invalidArgument('node_id is required');
+    const cap = req.volume_capability;
+    if (!cap) throw invalidArgument('volume_capability is required');
+    const malformed = capabilityProblem(cap, { multiattach: true });
+    if (malformed?.kind === 'malformed') throw invalidArgument(`volume_capability: ${malformed.message}`);
+    const node = parseNodeId(req.node_id);
+
+    const vol = await findVolume(d.cinder, volumeId, ctx);
+    if (!vol) throw notFound(`volume ${volumeId} does not exist`);
+    requireCapabilities([cap], { multiattach: vol.multiattach }, 'volume_capability', 'precondition');
+    if (!PUBLISHABLE.has(vol.status)) throw failedPrecondition(`volume ${volumeId} is ${vol.status}; it can be published when available or in-use`);
+
+    const features = await d.cinder.features(ctx);
+    if (req.readonly && !features.attachMode) {
+      throw failedPrecondition(`a read-only publish needs Cinder API microversion 3.54 (attachment mode); this Cinder offers ${features.serverMaxVersion}`);
+    }
+    const mode: 'ro' | 'rw' = req.readonly || (isReadOnlyMode(cap) && features.attachMode) ? 'ro' : 'rw';
+
+    // A volume that is plainly available has no attachment at all: no need to list.
+    const all = vol.status === 'available' && vol.attachments.length === 0 ? [] : await d.cinder.listAttachments({ volumeId }, ctx);
+    const records = readNodeRecords(vol.metadata);
+    const plan = planAttachments(node.nodeName, vol.attachments, all.map(summary), records);
+
+    if (plan.reuse) {
+      const existing = all.find((a) => a.id === plan.reuse) ?? (await d.cinder.getAttachment(plan.reuse, ctx));
+      const have = existing.attachMode ?? 'rw';
+      if (features.attachMode && have !== mode) {
+        throw alreadyExists(`volume ${volumeId} is already published to node ${node.nodeName} as ${have}, not ${mode}; unpublish it first`);
+      }
+      await removeAll(d, plan.cleanup, ctx);
+      await record(d, vol, node, existing.id, req.node_id, ctx);
+      return { publish_context: contextFor(existing, mode, vol, node) };
+    }
+
+    if (plan.otherNodes.length > 0 && (!vol.multiattach || !isMultiNode(cap))) {
+      const held = plan.otherNodes.map((name) => describeNode(records, name)).join(', ');
+      throw failedPrecondition(`volume ${volumeId} is already published to ${held} and is not published for multi-node access`);
+    }
+    await removeAll(d, plan.cleanup, ctx);
+    const created = await d.cinder.createAttachment({ volumeId, connector: hostConnector(node), mode }, ctx);
+    let publishContext: Record<string, string>;
+    try {
+      publishContext = contextFor(created, mode, vol, node);
+    } catch (err) {
+      // Nothing the node could use: do not leave the volume exported to it.
+      await removeAll(d, [created.id], ctx).catch(() => undefined);
+      throw err;
+    }
+    // Recorded before completing: every completed attachment has an owner on record. A crash
+    // before this leaves an unowned incomplete attachment, which the next call deletes.
+    await record(d, vol, node, created.id, req.node_id, ctx);
+    await d.cinder.completeAttachment(created.id, ctx);
+    return { publish_context: publishContext };
+  };
+}
+
+const PUBLISHABLE: ReadonlySet<string> = new Set(['available', 'in-use', 'reserved', 'attaching']);
+
+function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: Volume, node: NodeIdentity): Record<string, string> {
+  const conn: ConnectionData = parseConnectionInfo(a.connectionInfo);
+  // Cinder keeps saying access_mode "rw" in connection_info for an ro attachment: the mode we
+  // asked for is the truth the node must enforce.
+  conn.accessMode = mode;
+  return encodePublishContext(conn, a.id, vol.id, node.publicKey);
+}
+
+async function record(d: HandlerDeps, vol: Volume, node: NodeIdentity, attachmentId: string, nodeId: string, ctx: RpcContext): Promise<void> {
+  const key = nodeRecordKey(node.nodeName);
+  const value = encodeNodeRecord(attachmentId, nodeId);
+  if (vol.metadata[key] === value) return;
+  await d.cinder.setVolumeMetadata(vol.id, { [key]: value }, ctx);
+}
+
+/** "node worker-2 (node id v1;…)" when the id the CO used is on record, else the name alone. */
+function describeNode(records: Map<string, NodeRecord>, name: string): string {
+  const id = records.get(name)?.nodeId;
+  return id ? `node ${name} (node id ${id})` : `node ${name}`;
+}

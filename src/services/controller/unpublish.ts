@@ -1,0 +1,52 @@
+import type { ControllerUnpublishVolumeRequest__Output } from '../../generated/csi/v1/ControllerUnpublishVolumeRequest.js';
+import type { ControllerUnpublishVolumeResponse } from '../../generated/csi/v1/ControllerUnpublishVolumeResponse.js';
+import type { RpcContext } from '../../util/context.js';
+import { CsiError, invalidArgument } from '../../util/errors.js';
+import { parseNodeId } from '../node-id.js';
+import { attachmentsToRemove, nodeRecordKey, readNodeRecords } from './attachments.js';
+import { META_NODE_PREFIX } from './constants.js';
+import type { HandlerDeps } from './deps.js';
+import { findVolume } from './lookup.js';
+import { removeAll, summary } from './attachment-calls.js';
+
+/**
+ * ControllerUnpublishVolume: deletes this node's attachments of the volume, whatever their
+ * status, and only this node's (plus unowned crash leftovers, see attachments.ts); without a
+ * node id, every attachment (the spec's "from all nodes"). A volume that is gone, or an id that
+ * cannot name one, is success.
+ *
+ * A node id that does not parse is success too: ControllerPublish parses the id before it
+ * attaches anything, so no attachment can exist for a node id we cannot read — the volume "can
+ * be safely regarded as ControllerUnpublished from the node" (spec).
+ */
+export function unpublishHandler(d: HandlerDeps) {
+  return async (req: ControllerUnpublishVolumeRequest__Output, ctx: RpcContext): Promise<ControllerUnpublishVolumeResponse> => {
+    const volumeId = req.volume_id ?? '';
+    if (volumeId === '') throw invalidArgument('volume_id is required');
+    let nodeName: string | undefined;
+    if (req.node_id) {
+      try {
+        nodeName = parseNodeId(req.node_id).nodeName;
+      } catch (err) {
+        if (err instanceof CsiError) return {};
+        throw err;
+      }
+    }
+    const vol = await findVolume(d.cinder, volumeId, ctx);
+    if (!vol) return {};
+    // Listing is needed only where leftovers can hide: a non-multiattach volume that is
+    // available or in-use has no attachments besides the completed ones Cinder shows on it.
+    const simple = !vol.multiattach && (vol.status === 'available' || vol.status === 'in-use');
+    const all = simple ? undefined : await d.cinder.listAttachments({ volumeId }, ctx);
+    const summaries = all?.map(summary);
+    await removeAll(d, attachmentsToRemove(nodeName, vol.attachments, summaries, readNodeRecords(vol.metadata)), ctx);
+
+    // Forget the record(s) written at publish. The client's metadata call only merges, so a
+    // record is blanked rather than removed (an empty value is no record); keys stay bounded
+    // by the number of nodes, as each node reuses its own key.
+    const keys = nodeName !== undefined ? [nodeRecordKey(nodeName)] : Object.keys(vol.metadata).filter((k) => k.startsWith(META_NODE_PREFIX));
+    const blank = Object.fromEntries(keys.filter((k) => vol.metadata[k]).map((k) => [k, '']));
+    if (Object.keys(blank).length > 0) await d.cinder.setVolumeMetadata(volumeId, blank, ctx);
+    return {};
+  };
+}

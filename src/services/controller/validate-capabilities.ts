@@ -1,0 +1,66 @@
+import type { Volume } from '../../cinder/types.js';
+import type { ValidateVolumeCapabilitiesRequest__Output } from '../../generated/csi/v1/ValidateVolumeCapabilitiesRequest.js';
+import type { ValidateVolumeCapabilitiesResponse } from '../../generated/csi/v1/ValidateVolumeCapabilitiesResponse.js';
+import type { RpcContext } from '../../util/context.js';
+import { CsiError, invalidArgument, notFound } from '../../util/errors.js';
+import type { HandlerDeps } from './deps.js';
+import { findVolume } from './lookup.js';
+import { parseVolumeParameters } from './parameters.js';
+import { capabilityProblems } from './volume-capabilities.js';
+import { volumeContextOf } from './volume-view.js';
+
+/**
+ * ValidateVolumeCapabilities: `confirmed` only when every capability is served for this volume
+ * and the given parameters and volume_context describe it; otherwise a message saying what does
+ * not fit. Malformed requests are INVALID_ARGUMENT; a missing volume NOT_FOUND.
+ */
+export function validateCapabilitiesHandler(d: HandlerDeps) {
+  return async (req: ValidateVolumeCapabilitiesRequest__Output, ctx: RpcContext): Promise<ValidateVolumeCapabilitiesResponse> => {
+    const volumeId = req.volume_id ?? '';
+    if (volumeId === '') throw invalidArgument('volume_id is required');
+    const caps = req.volume_capabilities ?? [];
+    const malformed = capabilityProblems(caps, { multiattach: true }).find((p) => p.kind === 'malformed');
+    if (malformed) throw invalidArgument(`volume_capabilities: ${malformed.message}`);
+    const vol = await findVolume(d.cinder, volumeId, ctx);
+    if (!vol) throw notFound(`volume ${volumeId} does not exist`);
+
+    const unsupported = capabilityProblems(caps, { multiattach: vol.multiattach }).map((p) => p.message);
+    const mismatch = [...unsupported, ...parameterMismatch(req.parameters, vol), ...contextMismatch(req.volume_context, vol)];
+    if (mismatch.length > 0) return { message: mismatch.join('; ') };
+    return {
+      confirmed: {
+        volume_context: req.volume_context ?? {},
+        volume_capabilities: caps,
+        parameters: req.parameters ?? {},
+        mutable_parameters: {},
+      },
+    };
+  };
+}
+
+function parameterMismatch(params: Record<string, string> | undefined, vol: Volume): string[] {
+  let parsed;
+  try {
+    parsed = parseVolumeParameters(params);
+  } catch (err) {
+    if (err instanceof CsiError) return [err.message];
+    throw err;
+  }
+  const out: string[] = [];
+  if (parsed.volumeType !== undefined && parsed.volumeType !== vol.volumeType) {
+    out.push(`the volume's type is ${JSON.stringify(vol.volumeType ?? '')}, not ${JSON.stringify(parsed.volumeType)}`);
+  }
+  if (parsed.availability !== undefined && parsed.availability !== vol.availabilityZone) {
+    out.push(`the volume is in zone ${JSON.stringify(vol.availabilityZone ?? '')}, not ${JSON.stringify(parsed.availability)}`);
+  }
+  return out;
+}
+
+function contextMismatch(given: Record<string, string> | undefined, vol: Volume): string[] {
+  const expected = volumeContextOf(vol);
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(given ?? {})) {
+    if (expected[k] !== v) out.push(`volume_context ${JSON.stringify(k)} does not match the volume`);
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { VolumeCapability__Output } from '../../generated/csi/v1/VolumeCapability.js';
+import { Code, CsiError } from '../../util/errors.js';
+import { capabilityProblem, isMultiNode, isReadOnlyMode, requireCapabilities } from './volume-capabilities.js';
+
+type Mode = NonNullable<VolumeCapability__Output['access_mode']>['mode'];
+const mount = (mode: Mode, fs_type = ''): VolumeCapability__Output => ({
+  access_type: 'mount',
+  mount: { fs_type, mount_flags: [], volume_mount_group: '' },
+  access_mode: { mode },
+});
+const block = (mode: Mode): VolumeCapability__Output => ({ access_type: 'block', block: {}, access_mode: { mode } });
+
+describe('volume capabilities', () => {
+  const table: Array<[string, VolumeCapability__Output, boolean, 'ok' | 'malformed' | 'unsupported']> = [
+    ['mount SINGLE_NODE_WRITER', mount('SINGLE_NODE_WRITER'), false, 'ok'],
+    ['mount SINGLE_NODE_READER_ONLY xfs', mount('SINGLE_NODE_READER_ONLY', 'xfs'), false, 'ok'],
+    ['mount SINGLE_NODE_SINGLE_WRITER ext3', mount('SINGLE_NODE_SINGLE_WRITER', 'ext3'), false, 'ok'],
+    ['mount SINGLE_NODE_MULTI_WRITER btrfs', mount('SINGLE_NODE_MULTI_WRITER', 'btrfs'), false, 'ok'],
+    ['block SINGLE_NODE_WRITER', block('SINGLE_NODE_WRITER'), false, 'ok'],
+    ['block MULTI_NODE_MULTI_WRITER on multiattach', block('MULTI_NODE_MULTI_WRITER'), true, 'ok'],
+    ['block MULTI_NODE_READER_ONLY on multiattach', block('MULTI_NODE_READER_ONLY'), true, 'ok'],
+    ['block MULTI_NODE_SINGLE_WRITER without multiattach', block('MULTI_NODE_SINGLE_WRITER'), false, 'unsupported'],
+    ['mount MULTI_NODE_MULTI_WRITER even on multiattach', mount('MULTI_NODE_MULTI_WRITER'), true, 'unsupported'],
+    ['fs type outside the allow-list', mount('SINGLE_NODE_WRITER', 'ntfs'), false, 'unsupported'],
+    ['fs type with options smuggled', mount('SINGLE_NODE_WRITER', 'ext4 -E nodiscard'), false, 'unsupported'],
+    ['UNKNOWN mode', mount('UNKNOWN'), false, 'malformed'],
+    ['no access mode', { access_type: 'mount', mount: { fs_type: '', mount_flags: [], volume_mount_group: '' }, access_mode: null }, false, 'malformed'],
+    ['no access type', { access_mode: { mode: 'SINGLE_NODE_WRITER' } }, false, 'malformed'],
+  ];
+  it.each(table)('%s', (_n, cap, multiattach, want) => {
+    const problem = capabilityProblem(cap, { multiattach });
+    expect(problem?.kind ?? 'ok').toBe(want);
+  });
+
+  it('explains why MULTI_NODE is refused', () => {
+    expect(capabilityProblem(block('MULTI_NODE_MULTI_WRITER'), { multiattach: false })?.message).toMatch(/multiattach/);
+    expect(capabilityProblem(mount('MULTI_NODE_READER_ONLY'), { multiattach: true })?.message).toMatch(/block/);
+  });
+
+  it('throws INVALID_ARGUMENT or FAILED_PRECONDITION as asked', () => {
+    const codeOf = (fn: () => void) => {
+      try {
+        fn();
+        return Code.OK;
+      } catch (e) {
+        return (e as CsiError).code;
+      }
+    };
+    expect(codeOf(() => requireCapabilities([], { multiattach: false }, 'caps'))).toBe(Code.INVALID_ARGUMENT);
+    expect(codeOf(() => requireCapabilities([block('MULTI_NODE_MULTI_WRITER')], { multiattach: false }, 'cap'))).toBe(Code.INVALID_ARGUMENT);
+    expect(codeOf(() => requireCapabilities([block('MULTI_NODE_MULTI_WRITER')], { multiattach: false }, 'cap', 'precondition'))).toBe(
+      Code.FAILED_PRECONDITION,
+    );
+    expect(codeOf(() => requireCapabilities([mount('UNKNOWN')], { multiattach: false }, 'cap', 'precondition'))).toBe(Code.INVALID_ARGUMENT);
+    expect(codeOf(() => requireCapabilities([mount('SINGLE_NODE_WRITER'), block('SINGLE_NODE_READER_ONLY')], { multiattach: false }, 'c'))).toBe(Code.OK);
+  });
+
+  it('classifies modes', () => {
+    expect(isMultiNode(block('MULTI_NODE_READER_ONLY'))).toBe(true);
+    expect(isMultiNode(block('SINGLE_NODE_MULTI_WRITER'))).toBe(false);
+    expect(isReadOnlyMode(mount('SINGLE_NODE_READER_ONLY'))).toBe(true);
+    expect(isReadOnlyMode(mount('SINGLE_NODE_WRITER'))).toBe(false);
+  });
+});

@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePublishContext } from '../../src/services/publish-context.js';
+import { Code } from '../../src/util/errors.js';
+import { blockCap, createReq, failure, mountCap, publishReq, startHarness, testNode, unpublishReq, type Harness } from './harness.js';
+
+const connector = (host: string) => ({ host, ip: '10.9.9.9', multipath: true, platform: 'x86_64', os_type: 'linux2' });
+
+// Twice: as an admin (Cinder shows attachments' host names) and as a project member through
+// Keystone (Cinder hides them; the driver's own records must carry the matching).
+describe.each([
+  ['admin, noauth', false],
+  ['member, keystone', true],
+])('ControllerPublish / ControllerUnpublish over HTTP (%s)', (_who, keystone) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ keystone, emulator: { quotas: { volumes: 1000, gigabytes: 100_000 } } });
+  });
+  afterAll(async () => h.stop());
+
+  let seq = 0;
+  const volume = async (type = 'iscsi', caps = [mountCap()]) =>
+    (await h.rpc.CreateVolume(createReq(`pvc-pub-${++seq}`, { parameters: { type }, volume_capabilities: caps }), h.ctx())).volume?.volume_id ?? '';
+
+  describe('error table', () => {
+    it('checks required fields, the node id and the volume', async () => {
+      const id = await volume();
+      const node = testNode();
+      const cases: Array<[string, ReturnType<typeof publishReq>, Code]> = [
+        ['no volume id', publishReq('', node.id), Code.INVALID_ARGUMENT],
+        ['no node id', publishReq(id, ''), Code.INVALID_ARGUMENT],
+        ['no capability', publishReq(id, node.id, { volume_capability: null }), Code.INVALID_ARGUMENT],
+        ['malformed capability', publishReq(id, node.id, { volume_capability: mountCap('UNKNOWN') }), Code.INVALID_ARGUMENT],
+        ['foreign node id', publishReq(id, 'i-0123456789'), Code.NOT_FOUND],
+        ['malformed node id', publishReq(id, 'v1;Bad_Name;1.2.3.4;;x'), Code.NOT_FOUND],
+        ['missing volume', publishReq('00000000-0000-0000-0000-000000000000', node.id), Code.NOT_FOUND],
+        ['volume id not a UUID', publishReq('vol-1', node.id), Code.NOT_FOUND],
+        ['MULTI_NODE on a single-attach volume', publishReq(id, node.id, { volume_capability: blockCap('MULTI_NODE_MULTI_WRITER') }), Code.FAILED_PRECONDITION],
+      ];
+      for (const [what, req, code] of cases) {
+        const f = await failure(h.rpc.ControllerPublishVolume(req, h.ctx()));
+        expect(f.code, what).toBe(code);
+      }
+      expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
+      expect((await failure(h.rpc.ControllerUnpublishVolume(unpublishReq('', node.id), h.ctx()))).code).toBe(Code.INVALID_ARGUMENT);
+    });
+  });
+
+  it('publish and unpublish are idempotent (10 times each), one attachment, without instance_uuid', async () => {
+    const id = await volume();
+    const node = testNode();
+    const contexts = [];
+    for (let i = 0; i < 10; i++) contexts.push((await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {});
+    const attachmentIds = new Set(contexts.map((c) => c.attachmentId));
+    expect(attachmentIds.size).toBe(1);
+    const atts = await h.client.listAttachments({ volumeId: id });
+    expect(atts).toHaveLength(1);
+    expect(atts[0]?.instance).toBeUndefined();
+    expect(atts[0]?.status).toBe('attached');
+    const vol = await h.client.getVolume(id);
+    expect(vol.status).toBe('in-use');
+    // CreateVolume retried while the volume is attached still answers with it.
+    const again = await h.rpc.CreateVolume(createReq(vol.name ?? '', { parameters: { type: 'iscsi' } }), h.ctx());
+    expect(again.volume?.volume_id).toBe(id);
+    expect(vol.attachments).toHaveLength(1);
+    expect((await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx())).status?.published_node_ids).toEqual([node.id]);
+    for (let i = 0; i < 10; i++) await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+    expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
+    expect((await h.client.getVolume(id)).status).toBe('available');
+  });
+
+  it('sends the node’s connector: initiator, ip, host, multipath — and no initiator when the node has none', async () => {
+    const id = await volume();
+    const connectors = () => h.calls.filter((c) => c.method === 'createAttachment').map((c) => (c.args[0] as { connector: Record<string, unknown> }).connector);
+    const node = testNode('with-iqn', true);
+    const before = connectors().length;
+    await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx());
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+    const rbdOnly = testNode('without-iqn', false);
+    await h.rpc.ControllerPublishVolume(publishReq(id, rbdOnly.id), h.ctx());
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, rbdOnly.id), h.ctx());
+    const [withIqn, withoutIqn] = connectors().slice(before);
+    expect(withIqn).toEqual({
+      initiator: 'iqn.2004-10.com.ubuntu:01:withiqn',
+      ip: expect.stringMatching(/^10\.0\.0\.\d+$/),
+      host: 'with-iqn',
+      multipath: true,
+      platform: 'x86_64',
+      os_type: 'linux2',
+      do_local_attach: false,
+    });
+    expect(withoutIqn).toMatchObject({ host: 'without-iqn' });
+    expect(withoutIqn && 'initiator' in withoutIqn).toBe(false);
+    // And never an instance_uuid: Cinder would consult Nova on delete.
+    for (const c of h.calls.filter((x) => x.method === 'createAttachment')) expect(JSON.stringify(c.args)).not.toContain('instance');
+  });
+
+  it('a single-writer volume published elsewhere → FAILED_PRECONDITION naming that node', async () => {
+    const id = await volume();
+    const a = testNode('node-a');
+    const b = testNode('node-b');
+    await h.rpc.ControllerPublishVolume(publishReq(id, a.id), h.ctx());
+    const f = await failure(h.rpc.ControllerPublishVolume(publishReq(id, b.id), h.ctx()));
+    expect(f.code).toBe(Code.FAILED_PRECONDITION);
+    expect(f.message).toContain('node-a');
+    expect(f.message).toContain(a.id);
+    // B's unpublish must not touch A's attachment.
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, b.id), h.ctx());
+    expect((await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx())).status?.published_node_ids).toEqual([a.id]);
+    expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(1);
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, a.id), h.ctx());
+    await h.rpc.ControllerPublishVolume(publishReq(id, b.id), h.ctx());
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, b.id), h.ctx());
+  });
+
+  it('a multiattach block volume goes to several nodes; published_node_ids are the CO’s node ids', async () => {
+    const cap = blockCap('MULTI_NODE_MULTI_WRITER');
+    const id = await volume('multiattach', [cap]);
+    const nodes = [testNode(), testNode(), testNode()];
+    for (const n of nodes) await h.rpc.ControllerPublishVolume(publishReq(id, n.id, { volume_capability: cap }), h.ctx());
+    // A single-node capability still cannot join a volume published elsewhere.
+    expect((await failure(h.rpc.ControllerPublishVolume(publishReq(id, testNode().id, { volume_capability: blockCap() }), h.ctx()))).code).toBe(
+      Code.FAILED_PRECONDITION,
+    );
+    const got = await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx());
+    expect(got.status?.published_node_ids).toEqual(nodes.map((n) => n.id).sort());
+    const listed = await h.rpc.ListVolumes({ max_entries: 0, starting_token: '' }, h.ctx());
+    expect(listed.entries?.find((e) => e.volume?.volume_id === id)?.status?.published_node_ids).toEqual(nodes.map((n) => n.id).sort());
+
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, nodes[1]?.id ?? ''), h.ctx());
+    const after = await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx());
+    expect(after.status?.published_node_ids).toEqual([nodes[0]?.id, nodes[2]?.id].sort());
+    // No node id: unpublish from every node.
+    await h.rpc.ControllerUnpublishVolume({ volume_id: id, node_id: '', secrets: {} }, h.ctx());
+    expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
+    expect((await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx())).status?.published_node_ids).toEqual([]);
+  });
+
+  it('cleans crash leftovers (reserved / attaching) before attaching, and reuses nothing of them', async () => {
+    const id = await volume();
+    const node = testNode();
+    const reserved = await h.client.createAttachment({ volumeId: id, connector: {} as never }).catch(() => undefined);
+    // A connector-less reserve (what a crash between reserve and update leaves) or, if the
+    // client refuses that shape, an attaching one with this node's connector.
+    const leftover = reserved ?? (await h.client.createAttachment({ volumeId: id, connector: connector(node.name) }));
+    expect(['reserved', 'attaching']).toContain((await h.client.getVolume(id)).status);
+    const ctx = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+    expect(ctx.attachmentId).not.toBe(leftover.id);
+    const atts = await h.client.listAttachments({ volumeId: id });
+    expect(atts.map((a) => a.id)).toEqual([ctx.attachmentId]);
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+  });
+
+  it('a leftover attaching for this node on a multiattach volume is replaced; other nodes’ completed ones stay', async () => {
+    const cap = blockCap('MULTI_NODE_MULTI_WRITER');
+    const id = await volume('multiattach', [cap]);
+    const other = testNode();
+    const node = testNode();
+    await h.rpc.ControllerPublishVolume(publishReq(id, other.id, { volume_capability: cap }), h.ctx());
+    const leftover = await h.client.createAttachment({ volumeId: id, connector: connector(node.name) });
+    await h.rpc.ControllerPublishVolume(publishReq(id, node.id, { volume_capability: cap }), h.ctx());
+    expect((await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx())).status?.published_node_ids).toEqual([node.id, other.id].sort());
+    expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(2);
+    expect((await h.client.listAttachments({ volumeId: id })).map((a) => a.id)).not.toContain(leftover.id);
+    await h.rpc.ControllerUnpublishVolume({ volume_id: id, node_id: '', secrets: {} }, h.ctx());
+  });
+
+  it('readonly → an ro attachment and ro connection data; asking rw of an ro publish → ALREADY_EXISTS', async () => {
+    const id = await volume();
+    const node = testNode();
+    const res = await h.rpc.ControllerPublishVolume(publishReq(id, node.id, { readonly: true }), h.ctx());
+    const decoded = decodePublishContext(res.publish_context ?? {}, id, node.keys);
+    expect(decoded.connection.accessMode).toBe('ro');
+    expect((await h.client.listAttachments({ volumeId: id }))[0]?.attachMode).toBe('ro');
+    expect((await failure(h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx()))).code).toBe(Code.ALREADY_EXISTS);
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+  });
+
+  it('secrets are sealed to the node: only its key opens them; no CHAP password in context, logs or errors', async () => {
+    const id = await volume('iscsi-discovery-chap');
+    const node = testNode();
+    const stranger = testNode();
+    const res = await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx());
+    const ctx = res.publish_context ?? {};
+    const [att] = await h.client.listAttachments({ volumeId: id });
+    const password = String(att?.connectionInfo.auth_password ?? '');
+    const discovery = String(att?.connectionInfo.discovery_auth_password ?? '');
+    expect(password.length).toBeGreaterThan(8);
+    expect(discovery.length).toBeGreaterThan(8);
+
+    const opened = decodePublishContext(ctx, id, node.keys);
+    if (opened.connection.type !== 'iscsi') throw new Error('expected iSCSI');
+    expect(opened.connection.auth?.password).toBe(password);
+    expect(opened.connection.discoveryAuth?.password).toBe(discovery);
+    expect(() => decodePublishContext(ctx, id, stranger.keys)).toThrow(/sealed/);
+
+    const errors: string[] = [];
+    errors.push((await failure(h.rpc.ControllerPublishVolume(publishReq(id, stranger.id), h.ctx()))).message);
+    errors.push((await failure(h.rpc.DeleteVolume({ volume_id: id, secrets: {} }, h.ctx()))).message);
+    const again = await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx());
+    for (const text of [JSON.stringify(ctx), JSON.stringify(again.publish_context), h.logText(), ...errors]) {
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(discovery);
+    }
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+  });
+
+  it('unpublish: an unreadable node id or a gone volume is success and touches nothing', async () => {
+    const id = await volume();
+    const node = testNode();
+    await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx());
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, 'i-not-ours'), h.ctx());
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, testNode().id), h.ctx());
+    expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(1);
+    await h.rpc.ControllerUnpublishVolume(unpublishReq('00000000-0000-0000-0000-000000000000', node.id), h.ctx());
+    await h.rpc.ControllerUnpublishVolume(unpublishReq('not-a-uuid', node.id), h.ctx());
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+    expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
+  });
+
+  it('read-only publish below microversion 3.54 fails FAILED_PRECONDITION, never a writable attachment', async () => {
+    const old = await startHarness({ keystone, emulator: { maxMicroversion: '3.50' } });
+    try {
+      const id = (await old.rpc.CreateVolume(createReq('pvc-old'), old.ctx())).volume?.volume_id ?? '';
+      const node = testNode();
+      const f = await failure(old.rpc.ControllerPublishVolume(publishReq(id, node.id, { readonly: true }), old.ctx()));
+      expect(f.code).toBe(Code.FAILED_PRECONDITION);
+      expect(f.message).toMatch(/3\.54/);
+      expect(await old.client.listAttachments({ volumeId: id })).toHaveLength(0);
+      // rw still works there (mode omitted).
+      await old.rpc.ControllerPublishVolume(publishReq(id, node.id), old.ctx());
+      await old.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), old.ctx());
+    } finally {
+      await old.stop();
+    }
+  });
+});
