@@ -61,9 +61,13 @@ describe('CreateVolume / DeleteVolume over HTTP', () => {
     expect(v.availabilityZone).toBe('az2');
     expect(v.metadata).toMatchObject({ [META_CLUSTER]: CLUSTER, 'csi.storage.k8s.io/pvc/name': 'data', 'csi.storage.k8s.io/pv/name': 'pvc-round' });
 
+    // Without accessibility requirements the nodes report no zone: no topology, or a PV pinned to
+    // a label no node carries would leave its pods unschedulable.
     const dflt = await h.rpc.CreateVolume(createReq('pvc-default', { capacity_range: null, parameters: { availability: 'nova' } }), h.ctx());
     expect(dflt.volume?.capacity_bytes).toBe(String(GiB));
-    expect(dflt.volume?.accessible_topology).toEqual([{ segments: { [TOPOLOGY_ZONE_KEY]: 'nova' } }]);
+    expect(dflt.volume?.accessible_topology).toEqual([]);
+    const got = await h.rpc.ControllerGetVolume({ volume_id: dflt.volume?.volume_id ?? '' } as never, h.ctx());
+    expect(got.volume?.accessible_topology).toEqual([]);
   });
 
   it('is idempotent: 10 calls, one volume, the same answer', async () => {

@@ -15,6 +15,13 @@ export const META_CLUSTER = `${PREFIX}/cluster`;
  */
 export const META_NODE_PREFIX = `${PREFIX}/node/`;
 
+/**
+ * Volume metadata: the CO sent accessibility requirements when it asked for this volume, so the
+ * nodes report zones. Only such volumes report accessible_topology (in Create, Get and List
+ * alike): a PV pinned to a zone label that no node carries would leave its pods unschedulable.
+ */
+export const META_TOPOLOGY = `${PREFIX}/topology`;
+
 /** volume_context key: the volume was made from a snapshot or a clone (value "snapshot"|"volume"). */
 export const CTX_SOURCE = `${PREFIX}/source`;
 

@@ -3,7 +3,7 @@ import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateV
 import type { RpcContext } from '../../util/context.js';
 import { invalidArgument } from '../../util/errors.js';
 import { parseCapacityRange, type SizeRequest } from './capacity-range.js';
-import { CINDER_META_MAX, META_CLUSTER } from './constants.js';
+import { CINDER_META_MAX, META_CLUSTER, META_TOPOLOGY } from './constants.js';
 import type { HandlerDeps } from './deps.js';
 import { parseVolumeParameters } from './parameters.js';
 import { chooseZone } from './topology.js';
@@ -21,6 +21,11 @@ export interface CreatePlan {
   multiattach: boolean;
   metadata: Record<string, string>;
   source?: { kind: 'snapshot' | 'volume'; id: string };
+}
+
+function topologyRequested(req: CreateVolumeRequest__Output): boolean {
+  const r = req.accessibility_requirements;
+  return (r?.requisite?.length ?? 0) + (r?.preferred?.length ?? 0) > 0;
 }
 
 export async function planCreate(d: HandlerDeps, req: CreateVolumeRequest__Output, ctx: RpcContext): Promise<CreatePlan> {
@@ -49,7 +54,7 @@ export async function planCreate(d: HandlerDeps, req: CreateVolumeRequest__Outpu
     ...(zone ? { zone } : {}),
     zoneExplicit: params.availability !== undefined,
     multiattach,
-    metadata: { ...params.metadata, [META_CLUSTER]: d.clusterId },
+    metadata: { ...params.metadata, [META_CLUSTER]: d.clusterId, ...(topologyRequested(req) ? { [META_TOPOLOGY]: 'zone' } : {}) },
     ...(source ? { source } : {}),
   };
 }

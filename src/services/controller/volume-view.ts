@@ -2,7 +2,7 @@ import type { Volume } from '../../cinder/types.js';
 import type { Volume as CsiVolume } from '../../generated/csi/v1/Volume.js';
 import type { VolumeContentSource } from '../../generated/csi/v1/VolumeContentSource.js';
 import { gibToBytes } from './capacity-range.js';
-import { CTX_SOURCE } from './constants.js';
+import { CTX_SOURCE, META_TOPOLOGY } from './constants.js';
 import { accessibleTopology } from './topology.js';
 
 /**
@@ -30,6 +30,6 @@ export function toCsiVolume(vol: Volume, ignoreVolumeAz: boolean): CsiVolume {
     capacity_bytes: gibToBytes(vol.size),
     volume_context: volumeContextOf(vol),
     content_source: contentSourceOf(vol),
-    accessible_topology: accessibleTopology(vol.availabilityZone, ignoreVolumeAz),
+    accessible_topology: accessibleTopology(vol.availabilityZone, ignoreVolumeAz || vol.metadata[META_TOPOLOGY] === undefined),
   };
 }
