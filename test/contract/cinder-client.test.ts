@@ -11,13 +11,13 @@ import {
 } from '../../src/cinder/index.js';
 import { Code } from '../../src/util/errors.js';
 import { cleanupVolumes, connectorFor, statusIs, Waits } from './helpers.js';
-import { buildTarget, contractVariants, type ContractTarget } from './target.js';
+import { buildTarget, contractCases, type ContractTarget } from './target.js';
 
 /**
  * The Cinder client against a live server: the emulator by default, a real Cinder with
  * CINDER_CONTRACT_TARGET=real (see target.ts). Every assertion is about what the server said.
  */
-describe.each(contractVariants())('contract: %s', (variant) => {
+describe.each(contractCases())('contract: %s/%s', (kind, variant) => {
   let target: ContractTarget;
   let client: HttpCinderClient;
   let waits: Waits;
@@ -48,7 +48,7 @@ describe.each(contractVariants())('contract: %s', (variant) => {
   }
 
   beforeAll(async () => {
-    target = await buildTarget(variant);
+    target = await buildTarget(variant, kind);
     client = target.client();
     waits = new Waits(client);
   });

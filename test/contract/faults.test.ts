@@ -11,17 +11,16 @@ import {
 } from '../../src/cinder/index.js';
 import { Code } from '../../src/util/errors.js';
 import { cleanupVolumes, connectorFor, statusIs, Waits } from './helpers.js';
-import { buildTarget, contractMode, type ContractTarget, type Variant } from './target.js';
+import { buildTarget, type ContractTarget, type Variant } from './target.js';
 
 /**
  * Fault cases: they need the emulator's fault knobs and request counters, so against a real
  * Cinder (CINDER_CONTRACT_TARGET=real) they are skipped — there is no way to make a real Cinder
  * lose a reply or hang on cue.
  */
-const emulatorOnly = contractMode() !== 'emulator';
 const VARIANTS: Variant[] = ['noauth', 'password'];
 
-describe.skipIf(emulatorOnly).each(VARIANTS)('faults (emulator only: needs fault injection): %s', (variant) => {
+describe.each(VARIANTS)('faults (emulator only: needs fault injection): %s', (variant) => {
   let target: ContractTarget;
   let client: HttpCinderClient;
   let waits: Waits;
@@ -210,7 +209,7 @@ describe.skipIf(emulatorOnly).each(VARIANTS)('faults (emulator only: needs fault
   });
 });
 
-describe.skipIf(emulatorOnly)('secrets (emulator only: plants its own credentials)', () => {
+describe('secrets (emulator only: plants its own credentials)', () => {
   let target: ContractTarget;
 
   beforeAll(async () => {

@@ -39,13 +39,26 @@ export interface ContractTarget {
   teardown(): Promise<void>;
 }
 
-export function contractMode(): 'emulator' | 'real' {
-  return process.env.CINDER_CONTRACT_TARGET === 'real' ? 'real' : 'emulator';
+export type TargetKind = 'emulator' | 'real';
+
+/** Whether a real Cinder is described by the environment (the real-Cinder tier is up). */
+export function realTargetPresent(): boolean {
+  return process.env.CINDER_CONTRACT_TARGET === 'real';
 }
 
-/** The variants the chosen target supports. */
-export function contractVariants(): Variant[] {
-  if (contractMode() === 'emulator') return ['noauth', 'password', 'appcred'];
+/**
+ * Every (kind, variant) the suite runs: the emulator's three always — so the emulator stays
+ * checked in every run — and the real Cinder's as well when the tier is up, so that the same
+ * assertions hold for both and any difference shows.
+ */
+export function contractCases(): Array<[TargetKind, Variant]> {
+  const cases: Array<[TargetKind, Variant]> = (['noauth', 'password', 'appcred'] as const).map((v) => ['emulator', v]);
+  if (realTargetPresent()) for (const v of realVariants()) cases.push(['real', v]);
+  return cases;
+}
+
+/** The variants the real target supports. */
+function realVariants(): Variant[] {
   const auth = process.env.CINDER_AUTH ?? (process.env.OS_AUTH_URL ? 'keystone' : 'noauth');
   if (auth === 'noauth') return ['noauth'];
   return process.env.OS_APPLICATION_CREDENTIAL_ID ? ['password', 'appcred'] : ['password'];
@@ -59,7 +72,7 @@ function env(name: string): string {
 
 const PROJECT_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 
-export async function buildTarget(variant: Variant): Promise<ContractTarget> {
+export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator'): Promise<ContractTarget> {
   const runId = `ct-${randomBytes(4).toString('hex')}`;
   const made: HttpCinderClient[] = [];
   const track = (c: HttpCinderClient): HttpCinderClient => {
@@ -68,7 +81,7 @@ export async function buildTarget(variant: Variant): Promise<ContractTarget> {
   };
   const closeAll = (): void => made.forEach((c) => c.close());
 
-  if (contractMode() === 'real') {
+  if (kind === 'real') {
     const cinderUrl = env('CINDER_URL').replace(/\/+$/, '');
     const base = {
       name: `real/${variant}`,
