@@ -3,10 +3,6 @@ import { loadCloudConfig, type CloudConfig } from '../config/cloud-config.js';
 import { controllerBinding, identityBinding, nodeBinding } from '../csi/bindings.js';
 import { startCsiServer, type CsiServer, type Handlers } from '../csi/server.js';
 import { IdentityService } from '../services/identity.js';
-import { createCinderClient, createSnapshotWaiter, createVolumeWaiter } from '../cinder/index.js';
-import { createControllerHandlers } from '../services/controller/index.js';
-import { createNodeService } from '../services/node/index.js';
-import { ExecaExec } from '../host/exec-execa.js';
 import { runsController, runsNode } from '../services/capabilities.js';
 import { startHttpEndpoint, type HttpEndpoint } from './http-endpoint.js';
 import type { AppOptions } from './options.js';
@@ -58,6 +54,9 @@ export async function startApp(options: AppOptions, log: Logger): Promise<Runnin
 
 async function buildController(_options: AppOptions, config: CloudConfig | undefined, log: Logger): Promise<ModeParts> {
   if (!config) throw new Error('--cloud-config is required in controller mode');
+  // Loaded on demand: a node plugin never pays for the Cinder client (axios) at start-up.
+  const { createCinderClient, createSnapshotWaiter, createVolumeWaiter } = await import('../cinder/index.js');
+  const { createControllerHandlers } = await import('../services/controller/index.js');
   const controllerLog = log.child({ service: 'controller' });
   // cloud.conf's [Global] keys map one to one onto the client's config; [BlockStorage] adds the
   // strategy and the endpoint.
@@ -78,6 +77,9 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
 
 async function buildNode(options: AppOptions, config: CloudConfig | undefined, log: Logger): Promise<ModeParts> {
   const nodeLog = log.child({ service: 'node' });
+  // Loaded on demand: a controller never pays for the host seam (execa) at start-up.
+  const { createNodeService } = await import('../services/node/index.js');
+  const { ExecaExec } = await import('../host/exec-execa.js');
   const exec = new ExecaExec({ mode: options.hostExec, log: nodeLog });
   const maxVolumes = options.maxVolumesPerNode ?? config?.blockStorage.nodeVolumeAttachLimit;
   const node = await createNodeService({
