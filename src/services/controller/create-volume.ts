@@ -1,10 +1,19 @@
-import { isNotFound, isOutcomeUnknown } from '../../cinder/errors.js';
+import { isBadRequest, isNotFound, isOutcomeUnknown } from '../../cinder/errors.js';
 import type { Volume } from '../../cinder/types.js';
 import type { WaitVerdict } from '../../cinder/waiter.js';
 import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateVolumeRequest.js';
 import type { CreateVolumeResponse } from '../../generated/csi/v1/CreateVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { aborted, alreadyExists, errorMessage, failedPrecondition, internal, invalidArgument, notFound } from '../../util/errors.js';
+import {
+  aborted,
+  alreadyExists,
+  errorMessage,
+  failedPrecondition,
+  internal,
+  invalidArgument,
+  notFound,
+  resourceExhausted,
+} from '../../util/errors.js';
 import { chooseSizeGiB, DEFAULT_SIZE_GIB, sizeSatisfies } from './capacity-range.js';
 import { planCreate, type CreatePlan } from './create-volume-plan.js';
 import type { HandlerDeps } from './deps.js';
@@ -110,6 +119,12 @@ async function createOnce(d: HandlerDeps, plan: CreatePlan, size: number, ctx: R
       // The source was checked just before, so a 404 here names the volume type (or a source
       // deleted meanwhile): Cinder's message says which.
       throw plan.source ? notFound(`Cinder: ${errorMessage(err)}`) : invalidArgument(`Cinder refused the volume: ${errorMessage(err)}`);
+    }
+    if (plan.zone && isBadRequest(err) && /availability zone/i.test(errorMessage(err))) {
+      // A zone from the StorageClass is the user's mistake; a zone from the topology requirements
+      // is one Cinder cannot provision in, which the spec answers with RESOURCE_EXHAUSTED.
+      const why = `Cinder cannot create volumes in availability zone ${JSON.stringify(plan.zone)}: ${errorMessage(err)}`;
+      throw plan.zoneExplicit ? invalidArgument(`parameters.availability: ${why}`) : resourceExhausted(why);
     }
     if (!isOutcomeUnknown(err)) throw err;
     // The POST may have worked although its reply was lost: look before anyone creates again.
