@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEmulatorCli } from './cli.js';
-import { call } from './test-support.js';
+import { call } from '../../test/helpers/emulator-http.js';
 
 function capture(): { io: { write(s: string): boolean }; text: () => string } {
   let buf = '';

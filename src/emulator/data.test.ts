@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkedSparseCopy } from './files.js';
-import { Cinder, emulator } from './test-support.js';
+import { Cinder, emulator } from '../../test/helpers/emulator-http.js';
 import type { RunningEmulator } from './types.js';
 
 /** Restore and clone must carry the data of the local backend's files (the e2e tests check it through loop devices). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FaultConfigError, validateFaultConfig } from './faults.js';
-import { call, Cinder, emulator, keystoneToken, passwordAuth } from './test-support.js';
+import { call, Cinder, emulator, keystoneToken, passwordAuth } from '../../test/helpers/emulator-http.js';
 import type { RunningEmulator } from './types.js';
 
 let emu: RunningEmulator;

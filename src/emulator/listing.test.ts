@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cinder, emulator } from './test-support.js';
+import { Cinder, emulator } from '../../test/helpers/emulator-http.js';
 import type { RunningEmulator } from './types.js';
 
 let emu: RunningEmulator;

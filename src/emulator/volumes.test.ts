@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cinder, emulator } from './test-support.js';
+import { Cinder, emulator } from '../../test/helpers/emulator-http.js';
 import type { RunningEmulator } from './types.js';
 
 const DELAY = 60;

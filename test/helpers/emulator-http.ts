@@ -1,5 +1,5 @@
-import { startEmulator } from './server.js';
-import type { EmulatorOptions, RunningEmulator } from './types.js';
+import { startEmulator } from '../../src/emulator/server.js';
+import type { EmulatorOptions, RunningEmulator } from '../../src/emulator/types.js';
 
 /**
  * Helpers for the emulator's own tests: plain fetch over real HTTP (deliberately not the driver's
@@ -11,7 +11,6 @@ export interface Reply {
   headers: Headers;
   text: string;
   // Parsed JSON at a test boundary: tests index into it freely.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 
