@@ -68,6 +68,23 @@ describe.each([
     expect((await h.client.getVolume(id)).status).toBe('available');
   });
 
+  it('a node that came back with another identity (same name, new key) gets a new attachment its key opens', async () => {
+    const id = await volume();
+    const before = testNode();
+    const first = (await h.rpc.ControllerPublishVolume(publishReq(id, before.id), h.ctx())).publish_context ?? {};
+    const after = testNode(before.name); // reinstalled: same node name, new key pair and address
+    expect(after.id).not.toBe(before.id);
+    const second = (await h.rpc.ControllerPublishVolume(publishReq(id, after.id), h.ctx())).publish_context ?? {};
+    expect(second.attachmentId).not.toBe(first.attachmentId);
+    const atts = await h.client.listAttachments({ volumeId: id });
+    expect(atts.map((a) => a.id)).toEqual([second.attachmentId]);
+    expect(decodePublishContext(second, id, after.keys).connection.type).toBe('iscsi');
+    expect(() => decodePublishContext(second, id, before.keys)).toThrow();
+    expect((await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx())).status?.published_node_ids).toEqual([after.id]);
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, after.id), h.ctx());
+    expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
+  });
+
   it('sends the node’s connector: initiator, ip, host, multipath — and no initiator when the node has none', async () => {
     const id = await volume();
     const connectors = () => h.calls.filter((c) => c.method === 'createAttachment').map((c) => (c.args[0] as { connector: Record<string, unknown> }).connector);

@@ -51,6 +51,14 @@ export function publishHandler(d: HandlerDeps) {
     const all = vol.status === 'available' && vol.attachments.length === 0 ? [] : await d.cinder.listAttachments({ volumeId }, ctx);
     const records = readNodeRecords(vol.metadata);
     const plan = planAttachments(node.nodeName, vol.attachments, all.map(summary), records);
+    const recordedNodeId = records.get(node.nodeName)?.nodeId;
+    if (plan.reuse && recordedNodeId !== undefined && recordedNodeId !== req.node_id) {
+      // Same node name, another identity (reinstalled: new key, initiator or address). The old
+      // attachment exports the volume to the old connector: replace it rather than hand it out.
+      ctx.log.info({ volumeId, node: node.nodeName, attachmentId: plan.reuse }, 'ControllerPublish: the node id changed; replacing its attachment');
+      plan.cleanup.push(plan.reuse);
+      delete plan.reuse;
+    }
 
     if (plan.reuse) {
       const existing = all.find((a) => a.id === plan.reuse) ?? (await d.cinder.getAttachment(plan.reuse, ctx));
