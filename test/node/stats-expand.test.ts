@@ -97,6 +97,9 @@ describeRoot('node data path: NodeGetVolumeStats and NodeExpandVolume', () => {
     const r = await h.call<StatsResponse>('NodeGetVolumeStats', { volume_id: v.id, volume_path: target, staging_target_path: staging });
     expect(r.usage).toEqual([{ unit: 'BYTES', total: String(48 * MIB) }]);
     expect(r.volume_condition.abnormal).toBe(false);
+    // Without staging_target_path the bind-mounted target alone tells the device's size.
+    const alone = await h.call<StatsResponse>('NodeGetVolumeStats', { volume_id: v.id, volume_path: target, staging_target_path: '' });
+    expect(alone.usage).toEqual([{ unit: 'BYTES', total: String(48 * MIB) }]);
     await execa('umount', ['-l', target]);
     const gone = await h.call<StatsResponse>('NodeGetVolumeStats', { volume_id: v.id, volume_path: target, staging_target_path: staging });
     expect(gone.volume_condition.abnormal).toBe(true);

@@ -36,7 +36,9 @@ export async function nodeGetVolumeStats(
   const mount = await rt.mounter.mountInfo(volumePath);
   if (!stash && !mount) throw notFound(`volume ${volumeId} is not staged or published at ${volumePath}`);
 
-  const isBlock = stash ? stash.accessType === 'block' : kind === 'file';
+  // Without the stage record, a published block target is a file — or, while bind-mounted, the
+  // device node itself (lstat sees a block device): anything but a directory.
+  const isBlock = stash ? stash.accessType === 'block' : kind !== 'directory';
   return isBlock ? blockStats(rt, volumePath, mount, stash, ctx) : mountStats(volumePath, mount, stash);
 }
 
