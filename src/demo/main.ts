@@ -43,11 +43,13 @@ export async function runDemo(argv: string[], out: NodeJS.WritableStream = proce
       out.write('  (this process lacks CAP_SYS_RESOURCE, which growing a mounted ext4 needs: using xfs)\n');
     }
     const [nodeA, nodeB] = stack.nodes;
-    const placeholder = { name: 'node-x', client: stack.controller.clients.node, nodeId: '' };
+    // Without root no node plugin runs: node ids with throwaway keys still let publish work.
+    const controllerNode = stack.controller.clients.node;
+    const absent = async (name: string) => ({ name, client: controllerNode, nodeId: await fakeNodeId(name) });
     const result = await runLifecycle({
       controller: stack.controller.clients.controller,
-      nodeA: nodeA ? { name: nodeA.name, client: nodeA.clients.node, nodeId: nodeA.nodeId } : { ...placeholder, nodeId: await fakeNodeId('node-a') },
-      nodeB: nodeB ? { name: nodeB.name, client: nodeB.clients.node, nodeId: nodeB.nodeId } : { ...placeholder, nodeId: await fakeNodeId('node-b') },
+      nodeA: nodeA ? { name: nodeA.name, client: nodeA.clients.node, nodeId: nodeA.nodeId } : await absent('node-a'),
+      nodeB: nodeB ? { name: nodeB.name, client: nodeB.clients.node, nodeId: nodeB.nodeId } : await absent('node-b'),
       kubeletDir: stack.kubeletDir,
       dataPath: root,
       fsType,
@@ -72,7 +74,6 @@ export async function runDemo(argv: string[], out: NodeJS.WritableStream = proce
   }
 }
 
-/** Without root no node plugin runs; a node id with a throwaway key still lets publish work. */
 async function fakeNodeId(name: string): Promise<string> {
   const { generateNodeKeyPair } = await import('../util/seal.js');
   const { formatNodeId } = await import('../services/node-id.js');
