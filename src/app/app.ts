@@ -81,6 +81,9 @@ async function buildNode(options: AppOptions, config: CloudConfig | undefined, l
   const { createNodeService } = await import('../services/node/index.js');
   const { ExecaExec } = await import('../host/exec-execa.js');
   const exec = new ExecaExec({ mode: options.hostExec, log: nodeLog });
+  const { ProgramLocator } = await import('../host/host-programs.js');
+  // Programs are looked up in the root they run in: ours, the chroot's, or PID 1's.
+  const programRoot = options.hostExec === 'chroot' ? '/host' : options.hostExec === 'nsenter' ? '/proc/1/root' : '/';
   const maxVolumes = options.maxVolumesPerNode ?? config?.blockStorage.nodeVolumeAttachLimit;
   const node = await createNodeService({
     exec,
@@ -90,6 +93,7 @@ async function buildNode(options: AppOptions, config: CloudConfig | undefined, l
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
     ...(options.nodeZone ? { zone: options.nodeZone } : {}),
     ...(maxVolumes !== undefined ? { maxVolumesPerNode: maxVolumes } : {}),
+    programs: new ProgramLocator({ root: programRoot }),
     log: nodeLog,
   });
   if (!node.ready()) nodeLog.error('the node id cannot be built; NodeGetInfo will fail until this is fixed');

@@ -17,11 +17,16 @@ export async function runDemo(argv: string[], out: NodeJS.WritableStream = proce
     process.stderr.write('cinder-metal-csi demo: --delay-ms must be a whole number of milliseconds\n');
     return 2;
   }
-  const root = process.getuid?.() === 0;
+  const isRoot = process.getuid?.() === 0;
   const log = createLogger({ level: argv.includes('--verbose') ? 'info' : 'warn' });
   out.write('cinder-metal-csi demo: the embedded Cinder emulator and the driver, one volume lifecycle\n');
-  if (!root) {
+  const fsType = onlineGrowableFs();
+  const missingTools = isRoot ? await missingHostTools(fsType) : undefined;
+  const root = isRoot && !missingTools;
+  if (!isRoot) {
     out.write('  (not root: loop devices and mounts need root, so only the controller half runs)\n');
+  } else if (missingTools) {
+    out.write(`  (${missingTools}: only the controller half runs)\n`);
   }
   const reporter = terminalReporter(out);
   const t0 = performance.now();
@@ -38,7 +43,6 @@ export async function runDemo(argv: string[], out: NodeJS.WritableStream = proce
   try {
     stack = await startStack({ log, delayMs, withNodes: root });
     out.write(`  emulator at ${stack.emulator.cinderUrl} (each Cinder transition takes ${delayMs} ms)\n`);
-    const fsType = onlineGrowableFs();
     if (root && fsType !== 'ext4') {
       out.write('  (this process lacks CAP_SYS_RESOURCE, which growing a mounted ext4 needs: using xfs)\n');
     }
@@ -71,6 +75,18 @@ export async function runDemo(argv: string[], out: NodeJS.WritableStream = proce
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await stack?.stop();
+  }
+}
+
+/** Why the node half cannot run here, or undefined when every host program it needs is installed. */
+async function missingHostTools(fsType: 'ext4' | 'xfs'): Promise<string | undefined> {
+  const { ProgramLocator } = await import('../host/host-programs.js');
+  const { HostTools } = await import('../services/node/host-tools.js');
+  try {
+    await new HostTools(new ProgramLocator()).require({ transport: 'local', fsType });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
   }
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../test/helpers/log-capture.js';
+import { Code } from '../util/errors.js';
 import { ExecError } from './exec.js';
+import { ProgramMissingError } from './host-programs.js';
 import { ExecaExec, hostArgv, makeExecError } from './exec-execa.js';
 
 const NODE = process.execPath;
@@ -75,11 +77,32 @@ describe('ExecaExec (real processes)', () => {
     await expect(exec.run(NODE, ['-e', ''], { signal: ac.signal })).rejects.toBe(reason);
   });
 
-  it('reports a program that cannot start', async () => {
+  it('a program that is not installed is FAILED_PRECONDITION naming it and its Debian package', async () => {
     const err = await new ExecaExec().run('cmc-no-such-program', ['x']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProgramMissingError);
+    expect((err as ProgramMissingError).code).toBe(Code.FAILED_PRECONDITION);
+    expect((err as Error).message).toBe('cmc-no-such-program is not installed on this node');
+    // A known program names its package (the table the image test uses).
+    expect(new ProgramMissingError('mkfs.xfs').message).toBe('mkfs.xfs is not installed on this node (Debian package xfsprogs)');
+  });
+
+  it('a program that runs and fails for its own reasons is not taken for a missing one', async () => {
+    const err = await new ExecaExec().run(NODE, ['-e', 'console.error("No such file or directory"); process.exit(127)']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecError);
-    expect((err as ExecError).exitCode).toBeUndefined();
-    expect((err as ExecError).message).toMatch(/cmc-no-such-program x failed: .*ENOENT/);
+    expect((err as ExecError).exitCode).toBe(127);
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('a missing program through the chroot and nsenter wrappers (root)', () => {
+  it('chroot: the wrapper says it could not run the command', async () => {
+    const err = await new ExecaExec({ mode: 'chroot', hostRoot: '/' }).run('cmc-no-such-program', []).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProgramMissingError);
+    expect((err as Error).message).toContain('cmc-no-such-program is not installed');
+  });
+
+  it('nsenter: the wrapper says it could not execute the command', async () => {
+    const err = await new ExecaExec({ mode: 'nsenter', nsenterProc: '/proc/self' }).run('cmc-no-such-program', []).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProgramMissingError);
   });
 });
 

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { abortReason } from './abort.js';
 import { ExecError, maskArgs, maskText, type Exec, type ExecOptions, type ExecResult } from './exec.js';
+import { ProgramMissingError } from './host-programs.js';
 
 /**
  * Where host programs run.
@@ -155,6 +156,9 @@ export class ExecaExec implements Exec {
     );
 
     if (result.isCanceled && signal?.aborted) throw abortReason(signal);
+    if (programMissing(this.mode, exitCode, stderr, 'code' in result ? result.code : undefined)) {
+      throw new ProgramMissingError(command);
+    }
     const ok = exitCode !== undefined && (exitCode === 0 || (options.okExitCodes ?? []).includes(exitCode));
     if (ok && !result.timedOut) return { exitCode, stdout, stderr };
     throw makeExecError(
@@ -176,6 +180,19 @@ export class ExecaExec implements Exec {
       this.maxStderrChars,
     );
   }
+}
+
+/**
+ * Whether the program itself could not be found, as each mode reports it: a spawn that fails
+ * with ENOENT (direct), or the wrapper's own exit code 127 with "No such file or directory"
+ * (`chroot: failed to run command 'x'`, `nsenter: failed to execute x`). A program that runs and
+ * exits 127 for its own reasons does not print the wrapper's words.
+ */
+export function programMissing(mode: HostMode, exitCode: number | undefined, stderr: string, spawnCode: unknown): boolean {
+  if (mode === 'direct') return spawnCode === 'ENOENT';
+  if (exitCode !== 127) return false;
+  const wrapper = mode === 'chroot' ? /^chroot: failed to run command .*No such file or directory/m : /^nsenter: failed to execute .*No such file or directory/m;
+  return wrapper.test(stderr);
 }
 
 export { abortReason } from './abort.js';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostArgv, type HostMode } from '../../src/host/exec-execa.js';
+import { PACKAGE_OF } from '../../src/host/host-programs.js';
 import { scanExecCalls, type ExecCall } from './exec-scan.js';
 import { REPO_ROOT } from './manifests.js';
 
@@ -10,49 +11,6 @@ import { REPO_ROOT } from './manifests.js';
  * (every call through the Exec seam, see exec-scan.ts), mapped to Debian bookworm packages, and
  * each package must be installed by the runtime stage of the Dockerfile.
  */
-
-/**
- * Program → Debian (bookworm) package. Checked with `dpkg -S` on bookworm where installed
- * (e2fsprogs, xfsprogs, btrfs-progs, util-linux, mount, coreutils, open-iscsi, kmod, udev,
- * dmsetup, sg3-utils); rbd, multipath and multipathd from the package contents of ceph-common
- * and multipath-tools. Add a line when the code starts running a new program.
- */
-const PACKAGE_OF: Record<string, string> = {
-  'mkfs.ext2': 'e2fsprogs',
-  'mkfs.ext3': 'e2fsprogs',
-  'mkfs.ext4': 'e2fsprogs',
-  e2fsck: 'e2fsprogs',
-  resize2fs: 'e2fsprogs',
-  tune2fs: 'e2fsprogs',
-  dumpe2fs: 'e2fsprogs',
-  'mkfs.xfs': 'xfsprogs',
-  xfs_growfs: 'xfsprogs',
-  xfs_repair: 'xfsprogs',
-  xfs_admin: 'xfsprogs',
-  'mkfs.btrfs': 'btrfs-progs',
-  btrfs: 'btrfs-progs',
-  blkid: 'util-linux',
-  blockdev: 'util-linux',
-  lsblk: 'util-linux',
-  nsenter: 'util-linux',
-  wipefs: 'util-linux',
-  findmnt: 'util-linux',
-  fsck: 'util-linux',
-  mount: 'mount',
-  umount: 'mount',
-  losetup: 'mount',
-  chroot: 'coreutils',
-  sync: 'coreutils',
-  iscsiadm: 'open-iscsi',
-  'iscsi-inq': 'libiscsi-bin',
-  multipath: 'multipath-tools',
-  multipathd: 'multipath-tools',
-  rbd: 'ceph-common',
-  modprobe: 'kmod',
-  udevadm: 'udev',
-  dmsetup: 'dmsetup',
-  sg_inq: 'sg3-utils',
-};
 
 /** Programs that programs of the driver run in turn. */
 const RUN_BY: Record<string, string[]> = {

@@ -8,12 +8,14 @@ import type { NodeUnpublishVolumeRequest__Output } from '../../generated/csi/v1/
 import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/NodeUnstageVolumeRequest.js';
 import type { Exec } from '../../host/exec.js';
 import { Filesystem } from '../../host/filesystem.js';
+import { ProgramLocator, type ProgramFinder } from '../../host/host-programs.js';
 import { NodeHostFs } from '../../host/host-fs.js';
 import { Mounter } from '../../host/mounter.js';
 import type { Logger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { NODE_CAPABILITIES } from '../capabilities.js';
 import { nodeExpand } from './expand.js';
+import { describeHostTools, HostTools } from './host-tools.js';
 import { loadOrCreateNodeKey } from './key-store.js';
 import { makeNodeId, nodeGetInfo, type NodeIdResult } from './node-info.js';
 import { nodePublish } from './publish.js';
@@ -44,6 +46,8 @@ export interface NodeDeps {
   mountinfoPath?: string;
   /** Injected connectors (tests with a scripted host); default: built from exec. */
   connectors?: Connectors;
+  /** Where host programs are looked up; default: this process's root. */
+  programs?: ProgramFinder;
 }
 
 export type NodeHandler = (req: never, ctx: RpcContext) => Promise<unknown>;
@@ -71,11 +75,15 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
   if (!id.ok) deps.log.error({ reason: id.reason }, 'node id unavailable: NodeGetInfo will fail');
   else deps.log.info({ nodeId: id.nodeId }, 'node id');
 
+  const tools = new HostTools(deps.programs ?? new ProgramLocator());
+  deps.log.info(`node host tools: ${describeHostTools(await tools.survey())}`);
+
   const deviceTimeoutMs = deps.deviceTimeoutMs ?? DEFAULT_DEVICE_TIMEOUT_MS;
   const rt: NodeRuntime = {
     exec: deps.exec,
     mounter: new Mounter(deps.exec, deps.mountinfoPath ? { mountinfoPath: deps.mountinfoPath } : {}),
     filesystem: new Filesystem(deps.exec),
+    tools,
     connectors:
       deps.connectors ??
       createConnectors({ exec: deps.exec, fs: new NodeHostFs(), log: deps.log, iscsi: { deviceTimeoutMs } }),

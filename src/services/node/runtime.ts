@@ -3,6 +3,7 @@ import type { Exec } from '../../host/exec.js';
 import type { Filesystem } from '../../host/filesystem.js';
 import type { Mounter } from '../../host/mounter.js';
 import type { Logger } from '../../log/logger.js';
+import type { HostTools } from './host-tools.js';
 import type { NodeKeyPair } from '../../util/seal.js';
 
 /** What every node RPC works with; built once by createNodeService. */
@@ -10,6 +11,8 @@ export interface NodeRuntime {
   exec: Exec;
   mounter: Mounter;
   filesystem: Filesystem;
+  /** Names a missing host program before anything is connected. */
+  tools: HostTools;
   connectors: Connectors;
   key: NodeKeyPair;
   /** Every request path must resolve under it. */

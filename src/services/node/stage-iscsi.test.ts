@@ -67,6 +67,8 @@ async function service(calls: Calls, opts: { already?: AttachedDevice; device: A
     iscsiInitiatorFile: join(base, 'no-initiator'),
     log: silentLogger(),
     connectors: fakeConnectors(calls, opts),
+    // The host programs of a real node: this test's host need not have iscsiadm.
+    programs: { missing: () => Promise.resolve([]) },
   });
 }
 

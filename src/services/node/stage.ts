@@ -37,6 +37,7 @@ export async function nodeStage(
   const cap = requireCapability(req.volume_capability);
   const { connection, attachmentId } = decodePublishContext(req.publish_context, volumeId, rt.key);
   const source = req.volume_context?.[CTX_SOURCE];
+  await rt.tools.require({ transport: connection.type, ...(cap.accessType === 'mount' ? { fsType: cap.fsType } : {}) });
   const log = ctx.log.child({ volumeId, stagingPath });
 
   await mkdir(stagingPath, { recursive: true, mode: 0o750 });
