@@ -18,16 +18,35 @@ export interface IscsiTarget {
   lun: number;
 }
 
+/**
+ * How the array numbers LUNs (Cinder's `addressing_mode`): SAM and transparent leave the number
+ * alone; SAM2 uses flat space from LUN 256 on, SAM3-flat for every LUN.
+ */
+export type AddressingMode = 'SAM' | 'transparent' | 'SAM2' | 'SAM3-flat';
+export const ADDRESSING_MODES: readonly AddressingMode[] = ['SAM', 'transparent', 'SAM2', 'SAM3-flat'];
+
 export interface IscsiConnection {
   type: 'iscsi';
-  /** One entry for a single path; several for multipath (same LUN over several portals). */
+  /**
+   * Single path: alternatives, the first that works wins. Multipath: the same LUN over several
+   * portals, all of them used.
+   */
   targets: IscsiTarget[];
-  /** True when the backend offered several paths and multipath should be used. */
+  /** The node asked for multipath (its connector said so) and the backend can give paths. */
   multipath: boolean;
+  /**
+   * Multipath from a backend that gave one portal: ask it (sendtargets) which portals export the
+   * same target, as os-brick does.
+   */
+  discovery?: boolean;
+  addressingMode?: AddressingMode;
   auth?: ChapCredentials;
   discoveryAuth?: ChapCredentials;
   accessMode: AccessMode;
-  /** Whether the target is shared with other volumes' LUNs (Cinder 3.48 shared_targets). */
+  /**
+   * Whether the target holds other volumes' LUNs too (Cinder 3.48 `shared_targets`): its name then
+   * says nothing about this volume, and its session may serve other volumes.
+   */
   sharedTargets?: boolean;
   discard?: boolean;
 }

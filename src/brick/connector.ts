@@ -47,4 +47,3 @@ export interface Connectors {
   local: Connector<Extract<ConnectionData, { type: 'local' }>>;
 }
 
-export { connectorFor, createConnectors, type ConnectorDeps } from './connectors.js';

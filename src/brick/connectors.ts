@@ -1,10 +1,10 @@
-import type { Logger } from '../log/logger.js';
+import { silentLogger, type Logger } from '../log/logger.js';
 import type { Exec } from '../host/exec.js';
 import type { HostFs } from '../host/host-fs.js';
 import type { ConnectionData } from './connection-data.js';
 import type { Connector, Connectors } from './connector.js';
-import { IscsiConnector, type IscsiConnectorOptions } from './iscsi.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { IscsiConnector, type IscsiConnectorOptions } from './iscsi/connector.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
 import { LocalConnector } from './local.js';
 import { RbdConnector, type RbdConnectorOptions } from './rbd.js';
 
@@ -21,7 +21,7 @@ export interface ConnectorDeps {
 export function createConnectors(deps: ConnectorDeps): Connectors {
   const base = { exec: deps.exec, fs: deps.fs, ...(deps.log ? { log: deps.log } : {}) };
   return {
-    iscsi: new IscsiConnector({ ...base, locks: deps.locks ?? new KeyedMutex(), ...deps.iscsi }),
+    iscsi: new IscsiConnector({ ...base, log: deps.log ?? silentLogger(), locks: deps.locks ?? new KeyedMutex(), ...deps.iscsi }),
     rbd: new RbdConnector({ ...base, ...deps.rbd }),
     local: new LocalConnector(base),
   };

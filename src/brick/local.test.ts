@@ -3,7 +3,7 @@ import { ScriptedExec, step } from '../../test/fakes/scripted-exec.js';
 import { FakeHostFs } from '../../test/fakes/fake-host-fs.js';
 import { Code, CsiError } from '../util/errors.js';
 import type { LocalConnection } from './connection-data.js';
-import { connectorFor, createConnectors } from './connector.js';
+import { connectorFor, createConnectors } from './connectors.js';
 import { LocalConnector } from './local.js';
 
 const FILE = '/var/lib/cinder-metal-csi/volumes/volume-1.img';
@@ -53,7 +53,14 @@ describe('LocalConnector', () => {
     t.exec.expect(step('losetup', ['-c', '/dev/loop7'], {}, { onCall: () => void t.fs.setSize('loop7', 2 * 2 ** 30) }));
     expect(await t.connector.extend(conn(FILE), { path: '/dev/loop7' })).toBe(2 * 2 ** 30);
 
-    t.exec.expect(step('losetup', ['-j', FILE, '-O', 'NAME', '-n'], { stdout: '/dev/loop7\n/dev/loop9\n' }), step('losetup', ['-d', '/dev/loop7']), step('losetup', ['-d', '/dev/loop9']));
+    // Each loop device found by its backing file is flushed, then detached.
+    t.exec.expect(
+      step('losetup', ['-j', FILE, '-O', 'NAME', '-n'], { stdout: '/dev/loop7\n/dev/loop9\n' }),
+      step('blockdev', ['--flushbufs', '/dev/loop7']),
+      step('losetup', ['-d', '/dev/loop7']),
+      step('blockdev', ['--flushbufs', '/dev/loop9']),
+      step('losetup', ['-d', '/dev/loop9']),
+    );
     await t.connector.disconnect(conn(FILE), { path: '/dev/loop7' });
   });
 

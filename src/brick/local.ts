@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import type { Exec } from '../host/exec.js';
 import type { HostFs } from '../host/host-fs.js';
-import { deviceSizeBytes } from '../host/block-device.js';
+import { deviceSizeBytes, flushBuffers } from '../host/block-device.js';
 import { Losetup } from '../host/losetup.js';
 import { failedPrecondition, invalidArgument, notFound } from '../util/errors.js';
 import type { LocalConnection } from './connection-data.js';
@@ -20,11 +20,13 @@ export interface LocalConnectorOptions {
  * (the emulator's `local` backend) attached as a loop device and found again by its backing file.
  */
 export class LocalConnector implements Connector<LocalConnection> {
+  private readonly exec: Exec;
   private readonly fs: HostFs;
   private readonly log: Logger;
   private readonly losetup: Losetup;
 
   constructor(options: LocalConnectorOptions) {
+    this.exec = options.exec;
     this.fs = options.fs;
     this.log = options.log ?? silentLogger();
     this.losetup = new Losetup(options.exec);
@@ -55,7 +57,9 @@ export class LocalConnector implements Connector<LocalConnection> {
   async disconnect(conn: LocalConnection, _device: AttachedDevice | undefined, opts: DisconnectOptions = {}): Promise<void> {
     const path = checkPath(conn.devicePath);
     if ((await this.fs.kind(path)) !== 'file') return;
+    // Found by backing file: these loop devices are this volume's, whatever they are named now.
     for (const dev of await this.losetup.find(path, opts)) {
+      await flushBuffers(this.exec, dev, opts.signal);
       await this.losetup.detach(dev, opts);
       this.log.info({ file: path, device: dev }, 'loop device detached');
     }

@@ -111,6 +111,28 @@ describe('parseConnectionInfo: iscsi', () => {
     expect(() => parseConnectionInfo({ driver_volume_type: 'iscsi', ...data })).toThrow(re);
   });
 
+  it('follows the node: multipath only when its connector asked, discovery when the backend gave no path lists', () => {
+    const lists = { ...flatIscsi, target_portals: ['10.0.0.1:3260', '10.0.0.2:3260'], target_iqns: [flatIscsi.target_iqn, flatIscsi.target_iqn], target_luns: [1, 1] };
+    // Asked for multipath, two paths listed: both used, nothing to discover.
+    expect(parseConnectionInfo(lists, { multipath: true })).toMatchObject({ multipath: true, targets: [{ portal: '10.0.0.1:3260' }, { portal: '10.0.0.2:3260' }] });
+    expect(parseConnectionInfo(lists, { multipath: true })).not.toHaveProperty('discovery');
+    // Not asked for: the listed portals are alternatives for one path.
+    expect(parseConnectionInfo(lists, { multipath: false })).toMatchObject({ multipath: false });
+    // Asked for, one listed path: still multipath (more paths may join), no discovery.
+    const one = { ...flatIscsi, target_portals: ['10.0.0.1:3260'], target_iqns: [flatIscsi.target_iqn], target_luns: [1] };
+    expect(parseConnectionInfo(one, { multipath: true })).toMatchObject({ multipath: true, targets: [{ portal: '10.0.0.1:3260' }] });
+    expect(parseConnectionInfo(one, { multipath: true })).not.toHaveProperty('discovery');
+    // Asked for, only target_portal: the other paths are found by sendtargets on it.
+    expect(parseConnectionInfo(flatIscsi, { multipath: true })).toMatchObject({ multipath: true, discovery: true });
+  });
+
+  it('reads addressing_mode and refuses one it does not know', () => {
+    expect(parseConnectionInfo({ ...flatIscsi, addressing_mode: 'SAM3-flat' })).toMatchObject({ addressingMode: 'SAM3-flat' });
+    expect(parseConnectionInfo({ ...flatIscsi, addressing_mode: 'sam2' })).toMatchObject({ addressingMode: 'SAM2' });
+    expect(parseConnectionInfo(flatIscsi)).not.toHaveProperty('addressingMode');
+    expect(() => parseConnectionInfo({ ...flatIscsi, addressing_mode: 'SAM9' })).toThrow(/addressing_mode "SAM9" is not supported/);
+  });
+
   it('never echoes a CHAP password in an error', () => {
     const cases = [
       { ...flatIscsi, target_lun: 'x' },

@@ -1,4 +1,4 @@
-import type { AccessMode, ChapCredentials, ConnectionData, IscsiConnection, IscsiTarget, LocalConnection, RbdConnection } from '../brick/connection-data.js';
+import { ADDRESSING_MODES, type AccessMode, type AddressingMode, type ChapCredentials, type ConnectionData, type IscsiConnection, type IscsiTarget, type LocalConnection, type RbdConnection } from '../brick/connection-data.js';
 import { Code, CsiError } from '../util/errors.js';
 
 /**
@@ -120,7 +120,20 @@ function listOf(o: Rec, key: string): unknown[] | undefined {
   return v;
 }
 
-function parseIscsi(o: Rec): IscsiConnection {
+/** What the node asked for in its connector: multipath changes how the paths are read. */
+export interface ParseOptions {
+  multipath?: boolean;
+}
+
+function addressing(o: Rec): AddressingMode | undefined {
+  const v = str(o, 'addressing_mode');
+  if (v === undefined) return undefined;
+  const mode = ADDRESSING_MODES.find((m) => m.toLowerCase() === v.toLowerCase());
+  if (!mode) throw new ConnectionInfoError(Code.FAILED_PRECONDITION, `addressing_mode ${JSON.stringify(v.slice(0, 20))} is not supported (${ADDRESSING_MODES.join(', ')})`);
+  return mode;
+}
+
+function parseIscsi(o: Rec, opts: ParseOptions): IscsiConnection {
   const portals = listOf(o, 'target_portals');
   let targets: IscsiTarget[];
   if (portals && portals.length > 0) {
@@ -156,12 +169,18 @@ function parseIscsi(o: Rec): IscsiConnection {
     if (o.target_lun === undefined || o.target_lun === null) throw bad('iscsi: target_lun is missing');
     targets = [{ portal: normalizePortal(portal, 3260, 'target_portal'), iqn: iqn(o.target_iqn, 'target_iqn'), lun: lun(o.target_lun, 'target_lun') }];
   }
+  // A node that asked for multipath uses it even for one path (more may join; os-brick does the
+  // same). When the backend gave no path lists, the other paths are found by sendtargets.
+  const multipath = opts.multipath ?? targets.length > 1;
   const out: IscsiConnection = {
     type: 'iscsi',
     targets,
-    multipath: targets.length > 1,
+    multipath,
     accessMode: accessMode(o),
   };
+  if (multipath && !(portals && portals.length > 0 && listOf(o, 'target_iqns'))) out.discovery = true;
+  const mode = addressing(o);
+  if (mode) out.addressingMode = mode;
   const auth = chap(o, '');
   if (auth) out.auth = auth;
   const discoveryAuth = chap(o, 'discovery_');
@@ -218,7 +237,7 @@ function parseLocal(o: Rec): LocalConnection {
  * Validates and converts. Throws ConnectionInfoError: FAILED_PRECONDITION for a transport this
  * driver cannot attach (naming it), INTERNAL for a malformed body (naming the field).
  */
-export function parseConnectionInfo(input: unknown): ConnectionData {
+export function parseConnectionInfo(input: unknown, opts: ParseOptions = {}): ConnectionData {
   const o = flatten(input);
   const type = o.driver_volume_type;
   if (typeof type !== 'string' || type === '') {
@@ -227,7 +246,7 @@ export function parseConnectionInfo(input: unknown): ConnectionData {
   }
   switch (type.toLowerCase()) {
     case 'iscsi':
-      return parseIscsi(o);
+      return parseIscsi(o, opts);
     case 'rbd':
       return parseRbd(o);
     case 'local':

@@ -1,4 +1,5 @@
-import { readFile, readdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { waitForPath, waitForPathGone, watchParents, type WaitOptions, type Watcher } from './wait.js';
 
 export type PathKind = 'block' | 'file' | 'directory' | 'other';
@@ -11,7 +12,11 @@ export type PathKind = 'block' | 'file' | 'directory' | 'other';
 export interface HostFs {
   /** UTF-8 content; throws when missing. */
   readFile(path: string): Promise<string>;
-  /** Writes to an existing file (sysfs attributes). */
+  /**
+   * Writes to an existing file, opened write-only (sysfs attributes: `scan`, `device/delete`
+   * and `device/rescan` are write-only, and the kernel refuses a read-write open of them even
+   * for root). The write's own error (EINVAL for a bad scan string) is thrown.
+   */
   writeFile(path: string, data: string): Promise<void>;
   /** Entry names; [] when the directory does not exist. */
   readdir(path: string): Promise<string[]>;
@@ -38,8 +43,13 @@ export class NodeHostFs implements HostFs {
   }
 
   async writeFile(path: string, data: string): Promise<void> {
-    // 'r+' never creates a file: a typo in a sysfs path fails instead of leaving a stray file.
-    await writeFile(path, data, { flag: 'r+' });
+    // O_WRONLY without O_CREAT: a typo in a sysfs path fails instead of leaving a stray file.
+    const handle = await open(path, constants.O_WRONLY);
+    try {
+      await handle.write(data);
+    } finally {
+      await handle.close();
+    }
   }
 
   async readdir(path: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-import type { ChapCredentials, ConnectionData } from '../brick/connection-data.js';
+import { ADDRESSING_MODES, type AddressingMode, type ChapCredentials, type ConnectionData } from '../brick/connection-data.js';
 import { invalidArgument } from '../util/errors.js';
 import { open, seal, SealError, type NodeKeyPair } from '../util/seal.js';
 
@@ -130,6 +130,11 @@ export function validateConnection(v: unknown): ConnectionData {
       if (o.discoveryAuth !== undefined) conn.discoveryAuth = chap(o.discoveryAuth, 'connection.discoveryAuth');
       if (typeof o.sharedTargets === 'boolean') conn.sharedTargets = o.sharedTargets;
       if (typeof o.discard === 'boolean') conn.discard = o.discard;
+      if (o.discovery === true) conn.discovery = true;
+      if (o.addressingMode !== undefined) {
+        if (!ADDRESSING_MODES.includes(o.addressingMode as AddressingMode)) fail('connection.addressingMode');
+        conn.addressingMode = o.addressingMode as AddressingMode;
+      }
       return conn;
     }
     default:

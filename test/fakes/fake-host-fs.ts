@@ -87,6 +87,12 @@ export class FakeHostFs implements HostFs {
     return this.nodes.has(path);
   }
 
+  /** A file's content, synchronously (for fakes built on this one); undefined when absent. */
+  peek(path: string): string | undefined {
+    const n = this.nodes.get(path);
+    return n?.kind === 'file' ? n.data : undefined;
+  }
+
   // ---- HostFs -----------------------------------------------------------------------------------
 
   async readFile(path: string): Promise<string> {

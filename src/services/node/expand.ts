@@ -1,4 +1,4 @@
-import { connectorFor } from '../../brick/connector.js';
+import { connectorFor } from '../../brick/connectors.js';
 import type { NodeExpandVolumeRequest__Output } from '../../generated/csi/v1/NodeExpandVolumeRequest.js';
 import type { NodeExpandVolumeResponse } from '../../generated/csi/v1/NodeExpandVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
@@ -8,6 +8,7 @@ import { resolveUnderKubelet, resolveVolumePath } from './paths.js';
 import { capacityRange, requireCapability, requireVolumeId } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 import { findStash, type Stash } from './stash.js';
+import { verifyIdentity } from './identity-check.js';
 
 /**
  * NodeExpandVolume: make the host see the new size (iSCSI rescan / multipathd resize, krbd
@@ -36,6 +37,7 @@ export async function nodeExpand(
   const connector = connectorFor(stash.connection, rt.connectors);
   const device = await connector.findDevice(stash.connection, { signal: ctx.signal });
   if (!device) throw failedPrecondition(`volume ${volumeId} is not connected to this node; stage it again`);
+  verifyIdentity(volumeId, stash.connection, device, stash.wwn);
   const size = await connector.extend(stash.connection, device, { signal: ctx.signal });
   if (requiredBytes !== undefined && size < requiredBytes) {
     throw failedPrecondition(

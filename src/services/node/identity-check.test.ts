@@ -33,6 +33,9 @@ describe('verifyIdentity', () => {
     ['upper-case id in the IQN', iscsi(`iqn.2010-10.org.openstack:volume-${ID.toUpperCase()}`), { path: '/dev/sdb' }, undefined, 'ok'],
     ['SAN target without any id, no WWN', iscsi('iqn.1992-04.com.emc:cx.apm00123'), { path: '/dev/sdb' }, undefined, 'ok'],
     ['SAN target, WWN carrying the id without dashes', iscsi('iqn.1992-04.com.emc:cx.x'), { path: '/dev/sdb', wwn: `36${ID.replace(/-/g, '')}` }, undefined, 'ok'],
+    // ONTAP names its shared targets by the array's 32-hex serial: no volume id in there.
+    ['ONTAP shared-target IQN with a 32-hex serial', iscsi('iqn.1992-08.com.netapp:sn.8d4b3e7a2f9c4e1b9a6d5c3b2a1f0e9d:vs.3'), { path: '/dev/sdb' }, undefined, 'ok'],
+    ['ONTAP IQN, flagged shared by Cinder', iscsi('iqn.1992-08.com.netapp:sn.8d4b3e7a2f9c4e1b9a6d5c3b2a1f0e9d:vs.3', true), { path: '/dev/sdb' }, undefined, 'ok'],
     ['shared target naming another volume: not checked by name', iscsi(`iqn.2010-10.org.openstack:volume-${OTHER}`, true), { path: '/dev/sdb' }, undefined, 'ok'],
     ['WWN differs from the one recorded at the first stage', iscsi('iqn.1992-04.com.emc:cx.x'), { path: '/dev/sdc', wwn: '36001405aaaa' }, '36001405bbbb', Code.FAILED_PRECONDITION],
     ['same WWN as recorded', iscsi('iqn.1992-04.com.emc:cx.x'), { path: '/dev/sdc', wwn: '36001405AAAA' }, '36001405aaaa', 'ok'],

@@ -15,8 +15,12 @@ import { failedPrecondition } from '../../util/errors.js';
  * - RBD: the image is found by pool/image name through `rbd showmapped`; Cinder names images
  *   `volume-<id>`, checked the same way.
  * Any mismatch is FAILED_PRECONDITION: a retry cannot fix it, an operator must look.
+ *
+ * Only a dashed UUID in a name is read as a volume id: Cinder names targets and images
+ * `volume-<uuid>` with dashes, while arrays put other 32-hex serials in theirs (NetApp ONTAP:
+ * `iqn.1992-08.com.netapp:sn.<32 hex>:vs.3`) that name no volume at all.
  */
-const UUID = /[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}/i;
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 /** Lower case, and without dashes: WWNs carry ids as bare hex. */
 function squash(s: string): string {

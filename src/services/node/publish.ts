@@ -1,12 +1,13 @@
 import { mkdir, open as openFile, realpath, rmdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { connectorFor } from '../../brick/connector.js';
+import { connectorFor } from '../../brick/connectors.js';
 import type { NodePublishVolumeRequest__Output } from '../../generated/csi/v1/NodePublishVolumeRequest.js';
 import type { NodePublishVolumeResponse } from '../../generated/csi/v1/NodePublishVolumeResponse.js';
 import type { MountInfo } from '../../host/mountinfo.js';
 import type { RpcContext } from '../../util/context.js';
 import { alreadyExists, errorMessage, failedPrecondition, invalidArgument } from '../../util/errors.js';
 import { isSameBlockDevice, pathKind, sameFilesystem } from './devices.js';
+import { verifyIdentity } from './identity-check.js';
 import { resolveUnderKubelet } from './paths.js';
 import { requireCapability, requireVolumeId } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
@@ -87,6 +88,7 @@ async function publishBlock(rt: NodeRuntime, stash: Stash, p: { targetPath: stri
   // (a loop device or SCSI disk name can be reused after a disconnect).
   const live = await connectorFor(stash.connection, rt.connectors).findDevice(stash.connection, { signal: ctx.signal });
   if (!live) throw failedPrecondition(`the device of volume ${stash.volumeId} is no longer connected; stage it again`);
+  verifyIdentity(stash.volumeId, stash.connection, live, stash.wwn);
   const device = live.path;
 
   const kind = await pathKind(targetPath);

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { MemoryRegistry } from '../node-registry/registry.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { encodePublishContext } from '../publish-context.js';
 import { createNodeService, type NodeService } from './index.js';
+import { loadOrCreateNodeKey } from './key-store.js';
 import { STASH_FILE } from './stash.js';
 
 /**
@@ -64,6 +66,8 @@ async function service(calls: Calls, opts: { already?: AttachedDevice; device: A
     stateDir: join(base, 'state'),
     kubeletDir: kubelet,
     nodeIp: '10.0.0.7',
+    registry: new MemoryRegistry(),
+    multipath: 'off',
     iscsiInitiatorFile: join(base, 'no-initiator'),
     log: silentLogger(),
     connectors: fakeConnectors(calls, opts),
@@ -85,9 +89,10 @@ function conn(iqn: string): IscsiConnection {
 type Handler = (req: unknown, ctx: RpcContext) => Promise<unknown>;
 const call = (svc: NodeService, method: string, req: unknown): Promise<unknown> => (svc.handlers[method] as unknown as Handler)(req, ctx());
 
-async function stageReq(svc: NodeService, iqn: string) {
+async function stageReq(_svc: NodeService, iqn: string) {
   const staging = join(kubelet, 'plugins/kubernetes.io/csi/volumeDevices/staging/pv1');
-  const publicKey = svc.nodeId.split(';')[4] ?? '';
+  // The node's sealing key, as a controller reads it from the node's connector record.
+  const publicKey = (await loadOrCreateNodeKey(join(base, 'state'))).publicKey;
   return {
     staging,
     req: {

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { ConnectionData } from '../../brick/connection-data.js';
-import { connectorFor, type AttachedDevice } from '../../brick/connector.js';
+import type { AttachedDevice } from '../../brick/connector.js';
+import { connectorFor } from '../../brick/connectors.js';
 import type { NodeStageVolumeRequest__Output } from '../../generated/csi/v1/NodeStageVolumeRequest.js';
 import type { NodeStageVolumeResponse } from '../../generated/csi/v1/NodeStageVolumeResponse.js';
 import { defaultMountOptions, isFsType } from '../../host/filesystem.js';

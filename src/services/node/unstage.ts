@@ -1,10 +1,8 @@
-import { connectorFor } from '../../brick/connector.js';
+import { connectorFor } from '../../brick/connectors.js';
 import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/NodeUnstageVolumeRequest.js';
 import type { NodeUnstageVolumeResponse } from '../../generated/csi/v1/NodeUnstageVolumeResponse.js';
-import { flushBuffers } from '../../host/block-device.js';
 import type { RpcContext } from '../../util/context.js';
 import { failedPrecondition } from '../../util/errors.js';
-import { blockRdev } from './devices.js';
 import { resolveUnderKubelet } from './paths.js';
 import { requireVolumeId } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
@@ -54,9 +52,10 @@ export async function nodeUnstage(
   }
 
   const { stash } = found;
-  if ((await blockRdev(stash.device)) !== undefined) {
-    await flushBuffers(rt.exec, stash.device, ctx.signal);
-  }
+  // The connector finds, flushes and removes the volume's devices by their identity (its
+  // session and LUN, its image, its backing file), with the WWID recorded at stage as a second
+  // check. stash.device is a kernel name from before: after a reboot or a lost session it may be
+  // another volume's disk, so nothing is done to it by that name.
   const connector = connectorFor(stash.connection, rt.connectors);
   await connector.disconnect(stash.connection, { path: stash.device, ...(stash.wwn ? { wwn: stash.wwn } : {}) }, { signal: ctx.signal });
   await removeStash(found.path);

@@ -1,5 +1,10 @@
-import { invalidArgument } from '../util/errors.js';
-import type { IscsiTarget } from './connection-data.js';
+import { invalidArgument } from '../../util/errors.js';
+import type { AddressingMode, IscsiTarget } from '../connection-data.js';
+
+/**
+ * Names and numbers of the iSCSI world, validated before they reach iscsiadm's argv or a sysfs
+ * path: portals, target names, LUNs (with the array's addressing mode), session lines.
+ */
 
 /** One line of `iscsiadm -m session`. */
 export interface IscsiSession {
@@ -116,6 +121,17 @@ export function parseTargetDir(name: string): Hctl | undefined {
 export function lunOfScsiDevice(name: string): number | undefined {
   const m = /^\d+:\d+:\d+:(\d+)$/.exec(name);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The LUN as the kernel numbers it. Arrays that address LUNs with SAM-3 flat space (or SAM-2
+ * flat space from 256 on) report LUN n, but the kernel sees n + 16384 (the flat-space bit, 0x4000
+ * in the first byte): scanning or looking for n would find nothing, or another LUN. `SAM` and
+ * `transparent` (the default) leave it alone.
+ */
+export function kernelLun(lun: number, mode: AddressingMode | undefined): number {
+  if (mode === 'SAM3-flat' || (mode === 'SAM2' && lun >= 256)) return lun + 16384;
+  return lun;
 }
 
 export function targetKey(t: Pick<IscsiTarget, 'portal' | 'iqn'>): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { byPathLink, findSession, lunForPath, normalizePortal, parseSendTargets, parseSessions, parseTargetDir, validateIqn } from './iscsi-sessions.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { byPathLink, findSession, lunForPath, normalizePortal, parseSendTargets, parseSessions, parseTargetDir, validateIqn } from './target.js';
+import { KeyedMutex } from '../../util/keyed-mutex.js';
 
 const IQN = 'iqn.2010-10.org.openstack:volume-5b0c';
 
