@@ -6,6 +6,7 @@ import { IdentityService } from '../services/identity.js';
 import { runsController, runsNode } from '../services/capabilities.js';
 import { startHttpEndpoint, type HttpEndpoint } from './http-endpoint.js';
 import type { AppOptions } from './options.js';
+import type { ConnectorRegistry } from '../services/node-registry/registry.js';
 
 export interface RunningApp {
   server: CsiServer;
@@ -28,8 +29,10 @@ export async function startApp(options: AppOptions, log: Logger): Promise<Runnin
     config = await loadCloudConfig(options.cloudConfig, { role: runsController(options.mode) ? 'controller' : 'node' });
     log.info({ file: config.file, authStrategy: config.blockStorage.authStrategy, clusterId: config.blockStorage.clusterId }, 'cloud config loaded');
   }
-  const controller: ModeParts | undefined = runsController(options.mode) ? await buildController(options, config, log) : undefined;
-  const node: ModeParts | undefined = runsNode(options.mode) ? await buildNode(options, config, log) : undefined;
+  const registry = await buildRegistry(options);
+  log.info({ registry: registry.description }, 'connector registry');
+  const controller: ModeParts | undefined = runsController(options.mode) ? await buildController(options, config, registry, log) : undefined;
+  const node: ModeParts | undefined = runsNode(options.mode) ? await buildNode(options, config, registry, log) : undefined;
   const parts = [controller, node].filter((p): p is ModeParts => p !== undefined);
   const ready = async (): Promise<boolean> => (await Promise.all(parts.map((p) => p.ready()))).every(Boolean);
   const identity = new IdentityService(options.mode, ready, () => controller !== undefined && 'ControllerExpandVolume' in controller.handlers);
@@ -52,7 +55,24 @@ export async function startApp(options: AppOptions, log: Logger): Promise<Runnin
   };
 }
 
-async function buildController(_options: AppOptions, config: CloudConfig | undefined, log: Logger): Promise<ModeParts> {
+/**
+ * Where connector records live: the Kubernetes API inside a pod, else a directory (one host:
+ * `--mode all`, the demo, the test tiers).
+ */
+async function buildRegistry(options: AppOptions): Promise<ConnectorRegistry> {
+  const { inClusterConfig, KubeClient } = await import('../kube/client.js');
+  const spec = options.connectorRegistry ?? ((await inClusterConfig()) ? 'kubernetes' : `dir:${options.stateDir}/connectors`);
+  if (spec === 'kubernetes') {
+    const cfg = await inClusterConfig();
+    if (!cfg) throw new Error('--connector-registry kubernetes needs the pod\'s service account (KUBERNETES_SERVICE_HOST/PORT are not set)');
+    const { KubernetesRegistry } = await import('../services/node-registry/kubernetes.js');
+    return new KubernetesRegistry(new KubeClient(cfg));
+  }
+  const { DirectoryRegistry } = await import('../services/node-registry/registry.js');
+  return new DirectoryRegistry(spec.slice('dir:'.length));
+}
+
+async function buildController(_options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts> {
   if (!config) throw new Error('--cloud-config is required in controller mode');
   // Loaded on demand: a node plugin never pays for the Cinder client (axios) at start-up.
   const { createCinderClient, createSnapshotWaiter, createVolumeWaiter } = await import('../cinder/index.js');
@@ -68,6 +88,7 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
     cinder,
     waiter: { volumes: createVolumeWaiter(cinder, { log: controllerLog }), snapshots: createSnapshotWaiter(cinder, { log: controllerLog }) },
     clusterId: config.blockStorage.clusterId,
+    registry,
     ignoreVolumeAz: config.blockStorage.ignoreVolumeAz,
     log: controllerLog,
   });
@@ -75,7 +96,7 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
   return { handlers: handlers as Handlers, ready: () => true, close: async () => cinder.close() };
 }
 
-async function buildNode(options: AppOptions, config: CloudConfig | undefined, log: Logger): Promise<ModeParts> {
+async function buildNode(options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts> {
   const nodeLog = log.child({ service: 'node' });
   // Loaded on demand: a controller never pays for the host seam (execa) at start-up.
   const { createNodeService } = await import('../services/node/index.js');
@@ -94,11 +115,13 @@ async function buildNode(options: AppOptions, config: CloudConfig | undefined, l
     ...(options.nodeZone ? { zone: options.nodeZone } : {}),
     ...(maxVolumes !== undefined ? { maxVolumesPerNode: maxVolumes } : {}),
     programs: new ProgramLocator({ root: programRoot }),
+    registry,
+    ...(options.multipath ? { multipath: options.multipath } : {}),
     log: nodeLog,
   });
   if (!node.ready()) nodeLog.error('the node id cannot be built; NodeGetInfo will fail until this is fixed');
   else nodeLog.info({ nodeId: node.nodeId }, 'node plugin ready');
-  return { handlers: node.handlers as Handlers, ready: () => node.ready() };
+  return { handlers: node.handlers as Handlers, ready: () => node.ready(), close: async () => node.close() };
 }
 
 function requireOption(v: string | undefined, flag: string): string {

@@ -17,6 +17,13 @@ export interface AppOptions {
   nodeZone?: string;
   maxVolumesPerNode?: number;
   hostExec: HostExecMode;
+  /**
+   * Where node plugins publish their connector records: `kubernetes` (Node annotations) or
+   * `dir:/path`. Default: kubernetes inside a pod, else `dir:<state dir>/connectors`.
+   */
+  connectorRegistry?: string;
+  /** Node: ask Cinder for every path — on, off, or auto (when multipathd answers). */
+  multipath?: 'auto' | 'on' | 'off';
   /** Seconds to let in-flight RPCs finish on SIGTERM. */
   shutdownGraceSeconds: number;
 }

@@ -24,6 +24,9 @@ Flags (environment variable in brackets):
   --node-zone ZONE          availability zone of this node [NODE_ZONE]
   --max-volumes-per-node N  volumes this node may attach [MAX_VOLUMES_PER_NODE]
   --host-exec MODE          direct | nsenter | chroot: where host tools run [HOST_EXEC] (default ${DEFAULTS.hostExec})
+  --connector-registry R    kubernetes | dir:/path: where nodes publish their connector facts [CONNECTOR_REGISTRY]
+                            (default: kubernetes in a pod, else dir:<state dir>/connectors)
+  --multipath MODE          auto | on | off: ask Cinder for every path of a volume [MULTIPATH] (default auto: when multipathd runs)
   --shutdown-grace SECONDS  how long in-flight RPCs may finish on SIGTERM [SHUTDOWN_GRACE] (default ${DEFAULTS.shutdownGraceSeconds})
   -h, --help                this text
   -v, --version             the version
@@ -42,6 +45,8 @@ const FLAGS = {
   'node-zone': { type: 'string', env: 'NODE_ZONE' },
   'max-volumes-per-node': { type: 'string', env: 'MAX_VOLUMES_PER_NODE' },
   'host-exec': { type: 'string', env: 'HOST_EXEC' },
+  'connector-registry': { type: 'string', env: 'CONNECTOR_REGISTRY' },
+  multipath: { type: 'string', env: 'MULTIPATH' },
   'shutdown-grace': { type: 'string', env: 'SHUTDOWN_GRACE' },
 } as const;
 
@@ -91,6 +96,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
   if (hostExec !== 'direct' && hostExec !== 'nsenter' && hostExec !== 'chroot') {
     throw new UsageError('--host-exec must be direct, nsenter or chroot');
   }
+  const registry = get('connector-registry');
+  if (registry !== undefined && registry !== 'kubernetes' && !/^dir:\/./.test(registry)) {
+    throw new UsageError('--connector-registry must be kubernetes or dir:<absolute path>');
+  }
+  const multipath = get('multipath');
+  if (multipath !== undefined && multipath !== 'auto' && multipath !== 'on' && multipath !== 'off') {
+    throw new UsageError('--multipath must be auto, on or off');
+  }
   const nodeName = get('node-name');
   if (mode !== 'controller' && !nodeName) throw new UsageError(`--node-name (or NODE_NAME) is required in ${mode} mode`);
   const cloudConfig = get('cloud-config');
@@ -114,6 +127,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
   const optional = { httpEndpoint: get('http-endpoint'), nodeIp: get('node-ip'), nodeZone: get('node-zone') };
   for (const [k, v] of Object.entries(optional)) if (v) (options as unknown as Record<string, string>)[k] = v;
   if (maxVolumes !== undefined) options.maxVolumesPerNode = maxVolumes;
+  if (registry !== undefined) options.connectorRegistry = registry;
+  if (multipath !== undefined) options.multipath = multipath;
   return { kind: 'run', options };
 }
 

@@ -55,6 +55,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       stateDir: join(dir, 'controller-state'),
       hostExec: 'direct',
       shutdownGraceSeconds: 5,
+      // One registry the controller and both node plugins of this one-machine deployment share.
+      connectorRegistry: `dir:${join(dir, 'connectors')}`,
+      multipath: 'off',
     };
     const controllerApp = await startApp(base, o.log.child({ component: 'controller' }));
     started.push(() => controllerApp.stop(5000));

@@ -1,11 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { Code, CsiError } from '../util/errors.js';
 import { generateNodeKeyPair } from '../util/seal.js';
-import { formatNodeId, parseNodeId, NODE_ID_MAX_BYTES } from './node-id.js';
+import { generateSigningKeyPair } from '../util/sign.js';
+import { formatNodeId, keyFingerprint, parseNodeId, NODE_ID_MAX_BYTES } from './node-id.js';
 
 const key = generateNodeKeyPair().publicKey;
 
-describe('node id', () => {
+describe('node id v2 (stable)', () => {
+  const seal = generateNodeKeyPair().publicKey;
+  const sign = generateSigningKeyPair().publicKey;
+
+  it('is the name and a fingerprint of both keys: round-trips, and changes only with the keys', () => {
+    const fingerprint = keyFingerprint(seal, sign);
+    expect(fingerprint).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(keyFingerprint(seal, sign)).toBe(fingerprint);
+    expect(keyFingerprint(seal, generateSigningKeyPair().publicKey)).not.toBe(fingerprint);
+    expect(keyFingerprint(generateNodeKeyPair().publicKey, sign)).not.toBe(fingerprint);
+    const text = formatNodeId({ nodeName: 'worker-1.example.com', fingerprint });
+    expect(text).toBe(`v2;worker-1.example.com;${fingerprint}`);
+    expect(parseNodeId(text)).toEqual({ nodeName: 'worker-1.example.com', fingerprint });
+  });
+
+  it('fits long node names: up to 156 characters, then a clear error', () => {
+    const fingerprint = keyFingerprint(seal, sign);
+    expect(Buffer.byteLength(formatNodeId({ nodeName: 'n'.repeat(156), fingerprint }))).toBe(192);
+    expect(() => formatNodeId({ nodeName: 'n'.repeat(157), fingerprint })).toThrow(/over the 192-byte limit/);
+  });
+
+  it.each([
+    ['a short fingerprint', 'v2;n;abc'],
+    ['an extra field', `v2;n;${'A'.repeat(32)};x`],
+    ['a bad name', `v2;N_x;${'A'.repeat(32)}`],
+  ])('answers NOT_FOUND for %s', (_what, raw) => {
+    expect(() => parseNodeId(raw)).toThrow(CsiError);
+    try {
+      parseNodeId(raw);
+    } catch (err) {
+      expect((err as CsiError).code).toBe(Code.NOT_FOUND);
+    }
+  });
+});
+
+describe('node id v1 (0.1.0 nodes, still accepted)', () => {
   it('round-trips with and without an initiator, IPv4 and IPv6', () => {
     for (const id of [
       { nodeName: 'worker-1', ip: '10.0.0.7', iqn: 'iqn.1993-08.org.debian:01:abcdef123456', publicKey: key },

@@ -62,13 +62,13 @@ const cleanups: Array<() => Promise<unknown>> = [];
 
 async function controllerFor(emu: RunningEmulator, name: string): Promise<Driver> {
   const conf = await writeCloudConf(dir, emu);
-  const d = await spawnBenchDriver(['--mode', 'controller', '--cloud-config', conf, '--state-dir', join(dir, `${name}-state`)], join(dir, `${name}.sock`));
+  const d = await spawnBenchDriver(['--mode', 'controller', '--cloud-config', conf, '--state-dir', join(dir, `${name}-state`), '--connector-registry', `dir:${join(dir, 'connectors')}`], join(dir, `${name}.sock`));
   cleanups.push(() => d.stop());
   return d;
 }
 
 function nodeArgs(name: string): string[] {
-  return ['--mode', 'node', '--node-name', name, '--node-ip', '127.0.0.1', '--kubelet-dir', kubeletDir, '--state-dir', join(dir, `${name}-state`), '--log-level', 'warn'];
+  return ['--mode', 'node', '--node-name', name, '--node-ip', '127.0.0.1', '--kubelet-dir', kubeletDir, '--state-dir', join(dir, `${name}-state`), '--connector-registry', `dir:${join(dir, 'connectors')}`, '--multipath', 'off', '--log-level', 'warn'];
 }
 
 try {

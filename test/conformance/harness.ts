@@ -71,6 +71,8 @@ export async function startHarness(opts: { faults?: FaultConfig } = {}): Promise
       stateDir: join(dir, 'state-a'),
       hostExec: DEFAULTS.hostExec,
       shutdownGraceSeconds: 2,
+      connectorRegistry: `dir:${join(dir, 'connectors')}`,
+      multipath: 'off',
     };
     const log = silentLogger();
     const allApp: RunningApp = await startApp(base, log);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
 import { HttpCinderClient } from '../../src/cinder/client.js';
 import type { CinderClientConfig } from '../../src/cinder/config.js';
 import { createSnapshotWaiter, createVolumeWaiter } from '../../src/cinder/waiter.js';
@@ -29,7 +30,11 @@ import type { VolumeCapability__Output } from '../../src/generated/csi/v1/Volume
 import type { ControllerGetCapabilitiesResponse } from '../../src/generated/csi/v1/ControllerGetCapabilitiesResponse.js';
 import type { Logger } from '../../src/log/logger.js';
 import { createControllerHandlers, type ControllerHandler } from '../../src/services/controller/index.js';
-import { formatNodeId } from '../../src/services/node-id.js';
+import { formatNodeId, keyFingerprint } from '../../src/services/node-id.js';
+import type { NodeKeys } from '../../src/services/node/key-store.js';
+import { signRecord, type ConnectorFacts } from '../../src/services/node-registry/record.js';
+import type { ConnectorRegistry } from '../../src/services/node-registry/registry.js';
+import { generateSigningKeyPair } from '../../src/util/sign.js';
 import type { RpcContext } from '../../src/util/context.js';
 import { Code } from '../../src/util/errors.js';
 import { generateNodeKeyPair, type NodeKeyPair } from '../../src/util/seal.js';
@@ -64,6 +69,8 @@ export interface Harness {
   /** Every CinderClient call the primary controller made (method and arguments, minus options). */
   calls: Array<{ method: string; args: unknown[] }>;
   rpc: Rpcs;
+  /** Where the test's nodes publish their connector records (shared by every replica). */
+  registry: MemoryRegistry;
   /** Another controller replica (own client, waiters and handlers) on the same Cinder. */
   replica(): Rpcs;
   log: Logger;
@@ -95,6 +102,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     : { authStrategy: 'noauth', cinderEndpoint: emu.cinderEndpoint };
   const clients: HttpCinderClient[] = [];
   const calls: Array<{ method: string; args: unknown[] }> = [];
+  const registry = new MemoryRegistry();
   const build = (): Rpcs => {
     const client = new HttpCinderClient(config, { log, retry: { baseDelayMs: 20, maxDelayMs: 200 } });
     clients.push(client);
@@ -113,6 +121,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       cinder: recording,
       waiter: { volumes: createVolumeWaiter(client, { log }), snapshots: createSnapshotWaiter(client, { log }) },
       clusterId: o.clusterId ?? CLUSTER,
+      registry,
       ignoreVolumeAz: o.ignoreVolumeAz ?? false,
       log,
     });
@@ -125,6 +134,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     client,
     calls,
     rpc,
+    registry,
     replica: build,
     log,
     logText: text,
@@ -211,6 +221,28 @@ export function testNode(name = `worker-${++nodeSeq}`, withIqn = true): TestNode
     publicKey: keys.publicKey,
   });
   return { name, id, keys };
+}
+
+export interface StableTestNode {
+  name: string;
+  /** The v2 node id: name and key fingerprint, nothing that may change. */
+  id: string;
+  keys: NodeKeys;
+  /** Signs and publishes new facts, as the node plugin does when they change. */
+  publish(facts: Partial<ConnectorFacts>): Promise<void>;
+}
+
+/** A node as a 0.2 node plugin presents itself: a v2 id, and its signed record in the registry. */
+export async function stableNode(registry: ConnectorRegistry, name = `node-${++nodeSeq}`, facts: Partial<ConnectorFacts> = {}): Promise<StableTestNode> {
+  const keys: NodeKeys = { seal: generateNodeKeyPair(), sign: generateSigningKeyPair() };
+  const id = formatNodeId({ nodeName: name, fingerprint: keyFingerprint(keys.seal.publicKey, keys.sign.publicKey) });
+  const publish = async (f: Partial<ConnectorFacts>): Promise<void> => {
+    const all: ConnectorFacts = { host: name, ip: `10.1.0.${(nodeSeq % 250) + 1}`, multipath: false, platform: 'x86_64', osType: 'linux2', ...f };
+    const record = { version: 1 as const, nodeName: name, issuedAt: new Date().toISOString(), sealKey: keys.seal.publicKey, signKey: keys.sign.publicKey, facts: all };
+    await registry.publish(name, signRecord(record, keys.sign));
+  };
+  await publish(facts);
+  return { name, id, keys, publish };
 }
 
 /** Requests per route since the last reset, without the per-process version negotiation. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
 import { UNLIMITED_BYTES } from '../../src/services/controller/capacity.js';
 import { Code } from '../../src/util/errors.js';
 import { blockCap, createReq, failure, mountCap, startHarness, type Harness } from './harness.js';
@@ -161,6 +162,7 @@ async function startHarnessReplicaOf(h: Harness, clusterId: string): Promise<Har
     cinder: h.client,
     waiter: { volumes: createVolumeWaiter(h.client), snapshots: createSnapshotWaiter(h.client) },
     clusterId,
+    registry: new MemoryRegistry(),
     ignoreVolumeAz: false,
     log: h.log,
   }) as unknown as Harness['rpc'];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePublishContext } from '../../src/services/publish-context.js';
 import { Code } from '../../src/util/errors.js';
-import { blockCap, createReq, failure, mountCap, publishReq, startHarness, testNode, unpublishReq, type Harness } from './harness.js';
+import { blockCap, createReq, failure, mountCap, publishReq, stableNode, startHarness, testNode, unpublishReq, type Harness } from './harness.js';
 
 const connector = (host: string) => ({ host, ip: '10.9.9.9', multipath: true, platform: 'x86_64', os_type: 'linux2' });
 
@@ -68,21 +68,86 @@ describe.each([
     expect((await h.client.getVolume(id)).status).toBe('available');
   });
 
-  it('a node that came back with another identity (same name, new key) gets a new attachment its key opens', async () => {
+  it('a node that came back with another identity (same name, new key) keeps its attachment until unpublished, then gets one for its new connector', async () => {
     const id = await volume();
     const before = testNode();
     const first = (await h.rpc.ControllerPublishVolume(publishReq(id, before.id), h.ctx())).publish_context ?? {};
     const after = testNode(before.name); // reinstalled: same node name, new key pair and address
     expect(after.id).not.toBe(before.id);
+    // A pod may be using the volume through the existing export: it is not torn down; the
+    // answer is sealed to the key the node has now.
     const second = (await h.rpc.ControllerPublishVolume(publishReq(id, after.id), h.ctx())).publish_context ?? {};
-    expect(second.attachmentId).not.toBe(first.attachmentId);
-    const atts = await h.client.listAttachments({ volumeId: id });
-    expect(atts.map((a) => a.id)).toEqual([second.attachmentId]);
+    expect(second.attachmentId).toBe(first.attachmentId);
+    expect((await h.client.listAttachments({ volumeId: id })).map((a) => a.id)).toEqual([first.attachmentId]);
     expect(decodePublishContext(second, id, after.keys).connection.type).toBe('iscsi');
     expect(() => decodePublishContext(second, id, before.keys)).toThrow();
+    // Once the CO unpublished it, the next publish exports to the new connector.
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, after.id), h.ctx());
+    const third = (await h.rpc.ControllerPublishVolume(publishReq(id, after.id), h.ctx())).publish_context ?? {};
+    expect(third.attachmentId).not.toBe(first.attachmentId);
+    const made = h.calls.filter((c) => c.method === 'createAttachment').map((c) => (c.args[0] as { connector: { ip: string } }).connector.ip);
+    expect(made.at(-1)).toBe(after.id.split(';')[2]);
     expect((await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx())).status?.published_node_ids).toEqual([after.id]);
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, after.id), h.ctx());
     expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
+  });
+
+  describe('a node with a stable (v2) node id and a signed connector record', () => {
+    const madeConnectors = () => h.calls.filter((c) => c.method === 'createAttachment').map((c) => (c.args[0] as { connector: Record<string, unknown> }).connector);
+
+    it('takes the connector from the record: address, initiator, multipath as the node said', async () => {
+      const id = await volume();
+      const node = await stableNode(h.registry, undefined, { ip: '10.2.0.7', initiator: 'iqn.2004-10.com.ubuntu:01:stable', multipath: false, platform: 'aarch64' });
+      expect(node.id.startsWith(`v2;${node.name};`)).toBe(true);
+      const ctx = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+      expect(madeConnectors().at(-1)).toEqual({
+        initiator: 'iqn.2004-10.com.ubuntu:01:stable',
+        ip: '10.2.0.7',
+        host: node.name,
+        multipath: false,
+        platform: 'aarch64',
+        os_type: 'linux2',
+        do_local_attach: false,
+      });
+      const conn = decodePublishContext(ctx, id, node.keys.seal).connection;
+      expect(conn).toMatchObject({ type: 'iscsi', multipath: false });
+      await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+    });
+
+    it('keeps a live attachment when the facts change (new address and initiator); the next publish after unpublish uses them', async () => {
+      const id = await volume();
+      const node = await stableNode(h.registry, undefined, { ip: '10.2.0.8', initiator: 'iqn.2004-10.com.ubuntu:01:old' });
+      const first = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+      await node.publish({ ip: '10.2.0.9', initiator: 'iqn.2004-10.com.ubuntu:01:new' });
+      const again = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+      expect(again.attachmentId).toBe(first.attachmentId);
+      expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(1);
+      await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+      const fresh = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+      expect(fresh.attachmentId).not.toBe(first.attachmentId);
+      expect(madeConnectors().at(-1)).toMatchObject({ ip: '10.2.0.9', initiator: 'iqn.2004-10.com.ubuntu:01:new' });
+      await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+    });
+
+    it('NOT_FOUND without a record; FAILED_PRECONDITION for a record that is not the node\'s; nothing attached', async () => {
+      const id = await volume();
+      const node = await stableNode(h.registry);
+      const impostor = await stableNode(h.registry, `${node.name}-x`);
+      // Someone with write access to the registry puts another key pair's record under the name.
+      await h.registry.publish(node.name, (await h.registry.fetch(impostor.name)) ?? '');
+      const forged = await failure(h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx()));
+      expect(forged.code).toBe(Code.FAILED_PRECONDITION);
+      expect(forged.message).toMatch(/keys do not match the node id/);
+      // A record whose text was altered after signing.
+      await node.publish({ ip: '10.2.0.10' });
+      const wire = JSON.parse((await h.registry.fetch(node.name)) ?? '{}') as { record: string; signature: string };
+      await h.registry.publish(node.name, JSON.stringify({ ...wire, record: wire.record.replace('10.2.0.10', '10.6.6.6') }));
+      expect((await failure(h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx()))).message).toMatch(/signature does not verify/);
+      const missing = await failure(h.rpc.ControllerPublishVolume(publishReq(id, `v2;never-started;${'A'.repeat(32)}`), h.ctx()));
+      expect(missing.code).toBe(Code.NOT_FOUND);
+      expect(missing.message).toMatch(/node never-started has published no connector record/);
+      expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
+    });
   });
 
   it('sends the node’s connector: initiator, ip, host, multipath — and no initiator when the node has none', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
 import { mkdir, mkdtemp, readFile, realpath, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ export interface Harness {
   kubelet: string;
   stateDir: string;
   svc: NodeService;
+  /** Where the node published its connector record. */
+  registry: MemoryRegistry;
   call<T = unknown>(method: string, req: Record<string, unknown>): Promise<T>;
   newService(): Promise<NodeService>;
   volume(sizeBytes?: number, opts?: { fileName?: string; accessMode?: 'rw' | 'ro' }): Promise<Volume>;
@@ -63,8 +66,9 @@ export async function createHarness(): Promise<Harness> {
   await mkdir(kubelet, { recursive: true });
   await mkdir(volumes, { recursive: true });
   const exec = new ExecaExec();
+  const registry = new MemoryRegistry();
   const make = (): Promise<NodeService> =>
-    createNodeService({ exec, nodeName: 'test-node', stateDir, kubeletDir: kubelet, nodeIp: '10.0.0.9', log: silentLogger(), deviceTimeoutMs: 10_000 });
+    createNodeService({ exec, nodeName: 'test-node', stateDir, kubeletDir: kubelet, nodeIp: '10.0.0.9', registry, multipath: 'off', log: silentLogger(), deviceTimeoutMs: 10_000 });
   const svc = await make();
 
   const h: Harness = {
@@ -72,6 +76,7 @@ export async function createHarness(): Promise<Harness> {
     kubelet,
     stateDir,
     svc,
+    registry,
     call: async <T>(method: string, req: Record<string, unknown>): Promise<T> => {
       const handler = h.svc.handlers[method] as unknown as ((r: unknown, c: RpcContext) => Promise<T>) | undefined;
       if (!handler) throw new Error(`no handler ${method}`);

@@ -1,7 +1,10 @@
 import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { machine } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { parseMountInfo } from '../../src/host/mountinfo.js';
+import { parseNodeId, type StableNodeIdentity } from '../../src/services/node-id.js';
+import { verifyRecord } from '../../src/services/node-registry/record.js';
 import { STASH_FILE } from '../../src/services/node/stash.js';
 import { blkidUuid, blockCap, haveCommand, mountCap, MIB, publishReq, stageReq, type Harness, type Volume } from './harness.js';
 import { describeRoot, useHarness, warnIfNotRoot } from './setup.js';
@@ -241,7 +244,13 @@ describeRoot('node data path: lifecycle on real loop devices', () => {
     const h = harness.get();
     const info = await h.call<{ node_id: string }>('NodeGetInfo', {});
     expect(info.node_id).toBe(h.svc.nodeId);
-    expect(info.node_id).toMatch(/^v1;test-node;10\.0\.0\.9;/);
+    // Stable: the name and a key fingerprint; the address travels in the signed record.
+    expect(info.node_id).toMatch(/^v2;test-node;[A-Za-z0-9_-]{32}$/);
+    const node = parseNodeId(info.node_id);
+    const record = verifyRecord((await h.registry.fetch('test-node')) ?? '', node as StableNodeIdentity);
+    expect(record.facts).toMatchObject({ host: 'test-node', ip: '10.0.0.9', multipath: false, platform: machine() });
+    // A restart keeps the id (same keys).
+    expect((await h.newService()).nodeId).toBe(info.node_id);
     const caps = await h.call<{ capabilities: { rpc: { type: string } }[] }>('NodeGetCapabilities', {});
     expect(caps.capabilities.map((c) => c.rpc.type).sort()).toEqual(
       ['EXPAND_VOLUME', 'GET_VOLUME_STATS', 'SINGLE_NODE_MULTI_WRITER', 'STAGE_UNSTAGE_VOLUME', 'VOLUME_CONDITION'].sort(),

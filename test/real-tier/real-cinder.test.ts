@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,6 +200,7 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
         cinder: c,
         waiter: { volumes: createVolumeWaiter(c, { log }), snapshots: createSnapshotWaiter(c, { log }) },
         clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
+        registry: new MemoryRegistry(),
         ignoreVolumeAz: true,
         log,
       }) as unknown as Rpcs;

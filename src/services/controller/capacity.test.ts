@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryRegistry } from '../node-registry/registry.js';
 import { FakeCinder } from '../../../test/controller/fake-cinder.js';
 import type { GetCapacityRequest__Output } from '../../generated/csi/v1/GetCapacityRequest.js';
 import { silentLogger } from '../../log/logger.js';
@@ -18,7 +19,7 @@ const req = (o: Partial<GetCapacityRequest__Output> = {}): GetCapacityRequest__O
 function setup(quota: FakeCinder['quota']) {
   const fake = new FakeCinder();
   fake.quota = quota;
-  return { fake, handler: capacityHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c', ignoreVolumeAz: false, log: silentLogger(), now: Date.now }) };
+  return { fake, handler: capacityHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now }) };
 }
 
 describe('GetCapacity = quota headroom', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MemoryRegistry } from '../node-registry/registry.js';
 import { describe, expect, it } from 'vitest';
 import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateVolumeRequest.js';
@@ -25,7 +26,7 @@ const req = (name: string, o: Partial<CreateVolumeRequest__Output> = {}): Create
 
 function setup() {
   const fake = new FakeCinder();
-  const handler = createVolumeHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c1', ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
+  const handler = createVolumeHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c1', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
   return { fake, handler };
 }
 

@@ -1,5 +1,6 @@
 import type { CinderClient } from '../../cinder/client.js';
 import type { Logger } from '../../log/logger.js';
+import type { ConnectorRegistry } from '../node-registry/registry.js';
 import type { Waiters } from './wait.js';
 
 /** What every controller handler gets (built once by createControllerHandlers). */
@@ -7,6 +8,8 @@ export interface HandlerDeps {
   cinder: CinderClient;
   waiters: Waiters;
   clusterId: string;
+  /** Where nodes publish their connector records. */
+  registry: ConnectorRegistry;
   ignoreVolumeAz: boolean;
   log: Logger;
   now: () => number;

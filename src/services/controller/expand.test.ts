@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryRegistry } from '../node-registry/registry.js';
 import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
@@ -14,7 +15,7 @@ async function setup(status: string, minor = 70) {
   const v = await fake.createVolume({ name: 'v', size: 1 });
   const rec = fake.volumes.get(v.id);
   if (rec) rec.status = status;
-  const handler = expandHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c', ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
+  const handler = expandHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
   const req = (gib: number) => ({ volume_id: v.id, capacity_range: { required_bytes: String(gib * GiB), limit_bytes: '0' }, secrets: {}, volume_capability: null });
   return { fake, handler, req, id: v.id };
 }

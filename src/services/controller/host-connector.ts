@@ -1,20 +1,25 @@
 import type { HostConnector } from '../../cinder/types.js';
-import type { NodeIdentity } from '../node-id.js';
+import { failedPrecondition } from '../../util/errors.js';
+import type { ResolvedNode } from '../node-registry/resolve.js';
 
 /**
- * The os-brick-style connector Cinder needs to export a volume to a node (design §3), built
- * from the node id alone: on bare metal there is no Nova to ask. `do_local_attach: false`
- * because the node, not Cinder's host, attaches; no initiator key when the node has none (RBD-
- * or local-only nodes) rather than `initiator: null`, which LIO and SANs cannot ACL.
+ * The os-brick-style connector Cinder needs to export a volume to a node (design §3), from the
+ * facts the node published (or, for a 0.1.0 node id, carried inline): on bare metal there is no
+ * Nova to ask. `do_local_attach: false` because the node, not Cinder's host, attaches; no
+ * initiator key when the node has none (RBD- or local-only nodes) rather than `initiator: null`,
+ * which LIO and SANs cannot ACL. `multipath` is what the node said: a node without multipathd
+ * gets one path instead of paths it cannot group.
  */
-export function hostConnector(node: NodeIdentity): HostConnector {
+export function hostConnector(node: ResolvedNode): HostConnector {
+  const f = node.facts;
+  if (!f.ip) throw failedPrecondition(`node ${node.nodeName} reports no storage IP (no IPv4 default route); set --node-ip on its node plugin`);
   return {
-    ...(node.iqn ? { initiator: node.iqn } : {}),
-    ip: node.ip,
-    host: node.nodeName,
-    multipath: true,
-    platform: 'x86_64',
-    os_type: 'linux2',
+    ...(f.initiator ? { initiator: f.initiator } : {}),
+    ip: f.ip,
+    host: f.host,
+    multipath: f.multipath,
+    platform: f.platform,
+    os_type: f.osType,
     do_local_attach: false,
   };
 }

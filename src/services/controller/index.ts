@@ -1,5 +1,6 @@
 import type { CinderClient } from '../../cinder/client.js';
 import type { Logger } from '../../log/logger.js';
+import type { ConnectorRegistry } from '../node-registry/registry.js';
 import type { RpcContext } from '../../util/context.js';
 import { capacityHandler } from './capacity.js';
 import { createSnapshotHandler } from './create-snapshot.js';
@@ -28,6 +29,8 @@ export interface ControllerDeps {
   clusterId: string;
   /** Report no topology: Cinder zones do not match the nodes' zones. */
   ignoreVolumeAz: boolean;
+  /** Where nodes publish their connector records (facts a v2 node id does not carry). */
+  registry: ConnectorRegistry;
   log: Logger;
   now?: () => number;
 }
@@ -45,6 +48,7 @@ export function createControllerHandlers(deps: ControllerDeps): Record<string, C
     cinder: deps.cinder,
     waiters: deps.waiter,
     clusterId: deps.clusterId,
+    registry: deps.registry,
     ignoreVolumeAz: deps.ignoreVolumeAz,
     log: deps.log,
     now: deps.now ?? Date.now,

@@ -5,7 +5,7 @@ import type { ControllerPublishVolumeRequest__Output } from '../../generated/csi
 import type { ControllerPublishVolumeResponse } from '../../generated/csi/v1/ControllerPublishVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../util/errors.js';
-import { parseNodeId, type NodeIdentity } from '../node-id.js';
+import { resolveNode, type ResolvedNode } from '../node-registry/resolve.js';
 import { encodePublishContext } from '../publish-context.js';
 import { removeAll, summary } from './attachment-calls.js';
 import { encodeNodeRecord, nodeRecordKey, planAttachments, readNodeRecords, type NodeRecord } from './attachments.js';
@@ -34,7 +34,7 @@ export function publishHandler(d: HandlerDeps) {
     if (!cap) throw invalidArgument('volume_capability is required');
     const malformed = capabilityProblem(cap, { multiattach: true });
     if (malformed?.kind === 'malformed') throw invalidArgument(`volume_capability: ${malformed.message}`);
-    const node = parseNodeId(req.node_id);
+    const node = await resolveNode(req.node_id, d.registry, ctx.signal);
 
     const vol = await findVolume(d.cinder, volumeId, ctx);
     if (!vol) throw notFound(`volume ${volumeId} does not exist`);
@@ -53,11 +53,11 @@ export function publishHandler(d: HandlerDeps) {
     const plan = planAttachments(node.nodeName, vol.attachments, all.map(summary), records);
     const recordedNodeId = records.get(node.nodeName)?.nodeId;
     if (plan.reuse && recordedNodeId !== undefined && recordedNodeId !== req.node_id) {
-      // Same node name, another identity (reinstalled: new key, initiator or address). The old
-      // attachment exports the volume to the old connector: replace it rather than hand it out.
-      ctx.log.info({ volumeId, node: node.nodeName, attachmentId: plan.reuse }, 'ControllerPublish: the node id changed; replacing its attachment');
-      plan.cleanup.push(plan.reuse);
-      delete plan.reuse;
+      // The node's facts or id changed since this attachment was made (a new address, a new
+      // initiator name, an upgrade from a 0.1.0 node id). A pod may be using the volume through
+      // the old export right now: it is kept, and re-made with the new connector only after
+      // the CO unpublished the volume from this node.
+      ctx.log.warn({ volumeId, node: node.nodeName, attachmentId: plan.reuse }, 'ControllerPublish: the node id changed; keeping its attachment');
     }
 
     if (plan.reuse) {
@@ -95,15 +95,17 @@ export function publishHandler(d: HandlerDeps) {
 
 const PUBLISHABLE: ReadonlySet<string> = new Set(['available', 'in-use', 'reserved', 'attaching']);
 
-function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: Volume, node: NodeIdentity): Record<string, string> {
-  const conn: ConnectionData = parseConnectionInfo(a.connectionInfo);
+function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: Volume, node: ResolvedNode): Record<string, string> {
+  const conn: ConnectionData = parseConnectionInfo(a.connectionInfo, { multipath: node.facts.multipath });
   // Cinder keeps saying access_mode "rw" in connection_info for an ro attachment: the mode we
   // asked for is the truth the node must enforce.
   conn.accessMode = mode;
-  return encodePublishContext(conn, a.id, vol.id, node.publicKey);
+  // Whether the target also carries other volumes' LUNs is a property of the volume (3.48).
+  if (conn.type === 'iscsi' && vol.sharedTargets !== undefined) conn.sharedTargets = vol.sharedTargets;
+  return encodePublishContext(conn, a.id, vol.id, node.sealKey);
 }
 
-async function record(d: HandlerDeps, vol: Volume, node: NodeIdentity, attachmentId: string, nodeId: string, ctx: RpcContext): Promise<void> {
+async function record(d: HandlerDeps, vol: Volume, node: ResolvedNode, attachmentId: string, nodeId: string, ctx: RpcContext): Promise<void> {
   const key = nodeRecordKey(node.nodeName);
   const value = encodeNodeRecord(attachmentId, nodeId);
   if (vol.metadata[key] === value) return;

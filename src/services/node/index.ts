@@ -1,5 +1,5 @@
-import { createConnectors, type Connectors } from '../../brick/connector.js';
-import { defaultRouteIpv4, readInitiatorName } from '../../brick/host-connector.js';
+import type { Connectors } from '../../brick/connector.js';
+import { createConnectors } from '../../brick/connectors.js';
 import type { NodeExpandVolumeRequest__Output } from '../../generated/csi/v1/NodeExpandVolumeRequest.js';
 import type { NodeGetVolumeStatsRequest__Output } from '../../generated/csi/v1/NodeGetVolumeStatsRequest.js';
 import type { NodePublishVolumeRequest__Output } from '../../generated/csi/v1/NodePublishVolumeRequest.js';
@@ -14,9 +14,13 @@ import { Mounter } from '../../host/mounter.js';
 import type { Logger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { NODE_CAPABILITIES } from '../capabilities.js';
+import { keyFingerprint } from '../node-id.js';
+import type { ConnectorRegistry } from '../node-registry/registry.js';
 import { nodeExpand } from './expand.js';
 import { describeHostTools, HostTools } from './host-tools.js';
-import { loadOrCreateNodeKey } from './key-store.js';
+import { ConnectorPublisher } from './connector-publisher.js';
+import { gatherConnectorFacts, type MultipathPolicy } from './connector-facts.js';
+import { loadOrCreateNodeKeys } from './key-store.js';
 import { makeNodeId, nodeGetInfo, type NodeIdResult } from './node-info.js';
 import { nodePublish } from './publish.js';
 import type { NodeRuntime } from './runtime.js';
@@ -35,6 +39,10 @@ export interface NodeDeps {
   kubeletDir: string;
   /** The storage IP Cinder exports to; default: the address of the default-route interface. */
   nodeIp?: string;
+  /** Where this node publishes its connector record for controllers to read. */
+  registry: ConnectorRegistry;
+  /** Whether to ask Cinder for every path: on, off, or auto (when multipathd answers). */
+  multipath?: MultipathPolicy;
   zone?: string;
   maxVolumesPerNode?: number;
   /** Default /etc/iscsi/initiatorname.iscsi; a missing file means "no iSCSI on this node". */
@@ -58,22 +66,33 @@ export interface NodeService {
   ready(): boolean;
   /** '' when it could not be built (NodeGetInfo then fails with the reason). */
   nodeId: string;
+  close(): void;
 }
 
 const DEFAULT_DEVICE_TIMEOUT_MS = 60_000;
 
-/** Builds the node service: loads (or makes) the node key, computes the node id, wires the host. */
+/** Builds the node service: loads (or makes) the node keys, the stable node id, its connector record, the host. */
 export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
-  const key = await loadOrCreateNodeKey(deps.stateDir);
-  const [ip, iqn] = await Promise.all([
-    deps.nodeIp ? Promise.resolve(deps.nodeIp) : defaultRouteIpv4(),
-    readInitiatorName(deps.iscsiInitiatorFile),
-  ]);
-  const id: NodeIdResult = ip
-    ? makeNodeId({ nodeName: deps.nodeName, ip, ...(iqn ? { iqn } : {}), publicKey: key.publicKey })
-    : { ok: false, reason: 'cannot build this node\'s id: no storage IP (no IPv4 default route); pass --node-ip' };
+  const keys = await loadOrCreateNodeKeys(deps.stateDir);
+  const id: NodeIdResult = makeNodeId({ nodeName: deps.nodeName, fingerprint: keyFingerprint(keys.seal.publicKey, keys.sign.publicKey) });
   if (!id.ok) deps.log.error({ reason: id.reason }, 'node id unavailable: NodeGetInfo will fail');
   else deps.log.info({ nodeId: id.nodeId }, 'node id');
+
+  const publisher = new ConnectorPublisher({
+    nodeName: deps.nodeName,
+    keys,
+    registry: deps.registry,
+    gather: () =>
+      gatherConnectorFacts({
+        nodeName: deps.nodeName,
+        exec: deps.exec,
+        multipath: deps.multipath ?? 'auto',
+        ...(deps.nodeIp ? { nodeIp: deps.nodeIp } : {}),
+        ...(deps.iscsiInitiatorFile ? { initiatorFile: deps.iscsiInitiatorFile } : {}),
+      }),
+    log: deps.log,
+  });
+  if (id.ok) await publisher.start();
 
   const tools = new HostTools(deps.programs ?? new ProgramLocator());
   deps.log.info(`node host tools: ${describeHostTools(await tools.survey())}`);
@@ -87,7 +106,7 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
     connectors:
       deps.connectors ??
       createConnectors({ exec: deps.exec, fs: new NodeHostFs(), log: deps.log, iscsi: { deviceTimeoutMs } }),
-    key,
+    key: keys.seal,
     kubeletDir: deps.kubeletDir,
     deviceTimeoutMs,
     log: deps.log,
@@ -103,5 +122,5 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
     NodeGetVolumeStats: (req: NodeGetVolumeStatsRequest__Output, ctx: RpcContext) => nodeGetVolumeStats(rt, req, ctx),
     NodeExpandVolume: (req: NodeExpandVolumeRequest__Output, ctx: RpcContext) => nodeExpand(rt, req, ctx),
   };
-  return { handlers, ready: () => id.ok, nodeId: id.ok ? id.nodeId : '' };
+  return { handlers, ready: () => id.ok, nodeId: id.ok ? id.nodeId : '', close: () => publisher.stop() };
 }

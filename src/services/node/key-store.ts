@@ -2,9 +2,40 @@ import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open as openFile, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateNodeKeyPair, keyPairFromPem, privateKeyPem, type NodeKeyPair } from '../../util/seal.js';
+import { generateSigningKeyPair, signingKeyFromPem, signingKeyPem, type SigningKeyPair } from '../../util/sign.js';
 
 /** The file holding the node's X25519 private key, under the plugin's state directory. */
 export const NODE_KEY_FILE = 'node.key';
+/** The file holding the node's Ed25519 signing key, beside it. */
+export const NODE_SIGNING_KEY_FILE = 'node-sign.key';
+
+/** Both keys of a node: one secrets are sealed to, one its connector record is signed with. */
+export interface NodeKeys {
+  seal: NodeKeyPair;
+  sign: SigningKeyPair;
+}
+
+interface KeyKind<K> {
+  file: string;
+  what: string;
+  generate: () => K;
+  parse: (pem: string) => K;
+  pem: (k: K) => string;
+}
+
+const SEALING: KeyKind<NodeKeyPair> = { file: NODE_KEY_FILE, what: 'an X25519', generate: generateNodeKeyPair, parse: keyPairFromPem, pem: privateKeyPem };
+const SIGNING: KeyKind<SigningKeyPair> = {
+  file: NODE_SIGNING_KEY_FILE,
+  what: 'an Ed25519',
+  generate: generateSigningKeyPair,
+  parse: signingKeyFromPem,
+  pem: signingKeyPem,
+};
+
+export async function loadOrCreateNodeKeys(stateDir: string): Promise<NodeKeys> {
+  const seal = await loadOrCreateNodeKey(stateDir);
+  return { seal, sign: await loadOrCreate(stateDir, SIGNING) };
+}
 
 /**
  * The node's sealing key (design §4): made once, then reused across restarts — controllers seal
@@ -16,16 +47,20 @@ export const NODE_KEY_FILE = 'node.key';
  * leaves a half-written key that the next start would trip over.
  */
 export async function loadOrCreateNodeKey(stateDir: string): Promise<NodeKeyPair> {
+  return loadOrCreate(stateDir, SEALING);
+}
+
+async function loadOrCreate<K>(stateDir: string, kind: KeyKind<K>): Promise<K> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   // mkdir's mode only applies to a directory it creates; an existing one is tightened too.
   await chmod(stateDir, 0o700);
-  const path = join(stateDir, NODE_KEY_FILE);
+  const path = join(stateDir, kind.file);
   const existing = await readIfPresent(path);
-  if (existing !== undefined) return parseKey(existing, path);
-  const pair = generateNodeKeyPair();
-  if (await writeAtomically(path, privateKeyPem(pair))) return pair;
+  if (existing !== undefined) return parseKey(existing, path, kind);
+  const pair = kind.generate();
+  if (await writeAtomically(path, kind.pem(pair))) return pair;
   // Another process (a second container of the same plugin) made the key first: use theirs.
-  return parseKey((await readIfPresent(path)) ?? '', path);
+  return parseKey((await readIfPresent(path)) ?? '', path, kind);
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
@@ -41,14 +76,14 @@ async function readIfPresent(path: string): Promise<string | undefined> {
   }
 }
 
-function parseKey(pem: string, path: string): NodeKeyPair {
+function parseKey<K>(pem: string, path: string, kind: KeyKind<K>): K {
   try {
-    return keyPairFromPem(pem);
+    return kind.parse(pem);
   } catch (err) {
     // Never replace a corrupt key silently: volumes published with the old public key would
     // then fail later with an obscure "cannot open" instead of here, at start, by name.
     throw new Error(
-      `the node key ${path} is corrupt or not an X25519 PKCS#8 PEM key (${(err as Error).message}); ` +
+      `the node key ${path} is corrupt or not ${kind.what} PKCS#8 PEM key (${(err as Error).message}); ` +
         'delete it to make a new one (volumes published to this node must then be re-published)',
       { cause: err },
     );

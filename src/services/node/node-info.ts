@@ -4,10 +4,10 @@ import { TOPOLOGY_ZONE_KEY } from '../../util/package-info.js';
 import { formatNodeId, type NodeIdentity } from '../node-id.js';
 
 /**
- * The node id is computed once at start: it carries the public half of the node key, which
- * never changes, and the connector facts (IP, IQN) Cinder needs. When it cannot be made (over
- * 192 bytes, a malformed IQN), the reason is kept and NodeGetInfo fails with it, so kubelet's
- * registration shows the operator what to fix.
+ * The node id is computed once at start from the node name and the fingerprint of the node's
+ * keys, which never change (the connector facts travel in the signed record instead). When it
+ * cannot be made (a name too long for 192 bytes), the reason is kept and NodeGetInfo fails with
+ * it, so kubelet's registration shows the operator what to fix.
  */
 export type NodeIdResult = { ok: true; nodeId: string } | { ok: false; reason: string };
 

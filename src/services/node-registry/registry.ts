@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Where nodes publish their signed connector records and controllers read them. The records
+ * authenticate themselves (record.ts), so a registry only has to store text per node name.
+ * Contract: `fetch` returns undefined when the node has published nothing (never throws for
+ * that); any other failure throws, and the controller answers UNAVAILABLE.
+ */
+export interface ConnectorRegistry {
+  /** For messages: "Kubernetes Node annotations", "directory /var/lib/…". */
+  readonly description: string;
+  publish(nodeName: string, wire: string): Promise<void>;
+  fetch(nodeName: string, signal?: AbortSignal): Promise<string | undefined>;
+}
+
+/**
+ * One file per node in a directory every plugin of the deployment can read and nodes can write:
+ * `--mode all` on one host, the demo, the test tiers (a directory shared with a test VM).
+ */
+export class DirectoryRegistry implements ConnectorRegistry {
+  readonly description: string;
+
+  constructor(private readonly dir: string) {
+    this.description = `directory ${dir}`;
+  }
+
+  async publish(nodeName: string, wire: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    const path = this.path(nodeName);
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    const handle = await open(tmp, 'wx', 0o644);
+    try {
+      await handle.writeFile(wire, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async fetch(nodeName: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.path(nodeName), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  private path(nodeName: string): string {
+    // Node names are DNS subdomains (validated in node-id.ts): no '/', no '..' component.
+    return join(this.dir, `${nodeName}.json`);
+  }
+}
+
+/** Records in this process only: a controller and a node plugin in one `--mode all` process. */
+export class MemoryRegistry implements ConnectorRegistry {
+  readonly description = 'this process';
+  private readonly records = new Map<string, string>();
+
+  publish(nodeName: string, wire: string): Promise<void> {
+    this.records.set(nodeName, wire);
+    return Promise.resolve();
+  }
+
+  fetch(nodeName: string): Promise<string | undefined> {
+    return Promise.resolve(this.records.get(nodeName));
+  }
+}
