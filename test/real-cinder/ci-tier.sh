@@ -15,7 +15,8 @@
 # Environment: RC_DIR [/tmp/cinder-metal-csi-real-<mode>]; ports default to a block away from
 # Cinder's/Keystone's usual ones so a developer's own services and the emulator do not clash:
 # CINDER_PORT 28776, KEYSTONE_PORT 25000, RABBIT_PORT 25673, RABBIT_DIST_PORT 25674,
-# EPMD_PORT 24369, TGT_PORT 23260, TGT_CONTROL 27 (all overridable). RC_KEEP=1 skips teardown.
+# EPMD_PORT 24369, TGT_PORT 23260, TGT_PORT2 23261 (a second portal, for multipath), TGT_CONTROL 27
+# (all overridable). RC_KEEP=1 skips teardown.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T0=$EPOCHREALTIME
@@ -41,6 +42,7 @@ export RABBIT_PORT=${RABBIT_PORT:-25673}
 export RABBIT_DIST_PORT=${RABBIT_DIST_PORT:-25674}
 export EPMD_PORT=${EPMD_PORT:-24369}
 export TGT_PORT=${TGT_PORT:-23260}
+export TGT_PORT2=${TGT_PORT2:-23261}
 export TGT_CONTROL=${TGT_CONTROL:-27}
 
 T_INSTALL=0; T_UP=0; T_CMD=0; T_DOWN=0

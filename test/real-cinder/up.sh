@@ -14,6 +14,8 @@
 #   EPMD_PORT         Erlang port mapper port                               [4369]
 #   TGT_PORT          iSCSI portal of the userspace tgtd (file backend)     [3260]
 #   TGT_CONTROL       tgtd control channel number (socket.N)                [7]
+#   TGT_PORT2         a second tgtd portal: attachments for a multipath connector list both
+#                     (target_portals), as a dual-controller array's would  [none]
 #   CINDER_PROJECT_ID project id used with noauth (hex only!)               [0123456789abcdef0123456789abcdef]
 #   REAL_TIER_PROJECT_ID  the real-tier tests' own noauth project (hex)     [fedcba9876543210fedcba9876543210]
 #   NO_TGT=1          file backend without tgtd (same connection_info, no real target)
@@ -190,6 +192,11 @@ start rabbitmq "$RC_DIR/rabbit/stdout.log" /usr/bin/env \
 if [ $USE_TGT = 1 ]; then
   start tgtd "$RC_DIR/tgt/tgtd.log" /usr/sbin/tgtd -f -C "$TGT_CONTROL" --iscsi "portal=$HOST:$TGT_PORT"
   echo "$TGT_CONTROL" > "$RC_DIR/tgt/control"
+  if [ -n "${TGT_PORT2:-}" ]; then
+    for _ in $(seq 100); do tgtadm -C "$TGT_CONTROL" --op show --mode system > /dev/null 2>&1 && break; sleep 0.1; done
+    tgtadm -C "$TGT_CONTROL" --lld iscsi --op new --mode portal --param "portal=$HOST:$TGT_PORT2" \
+      || die "tgtd: cannot add the second portal $HOST:$TGT_PORT2" "$RC_DIR/tgt/tgtd.log"
+  fi
 fi
 
 KS_URL=http://$HOST:$KEYSTONE_PORT
@@ -251,6 +258,7 @@ volume_backend_name = file
 file_volume_dir = $RC_DIR/cinder/file-volumes
 file_tgt_enabled = $([ $USE_TGT = 1 ] && echo true || echo false)
 file_tgt_portal = $HOST:$TGT_PORT
+file_tgt_portals = $HOST:$TGT_PORT${TGT_PORT2:+,$HOST:$TGT_PORT2}
 file_tgt_control_port = $TGT_CONTROL
 file_use_chap = true
 EOF
@@ -543,6 +551,7 @@ CINDER_URL="http://$HOST:$CINDER_PORT"
   if [ $USE_TGT = 1 ]; then
     echo "export ISCSI_PORTAL='$HOST:$TGT_PORT'"
     echo "export TGT_CONTROL='$TGT_CONTROL'"
+    if [ -n "${TGT_PORT2:-}" ]; then echo "export ISCSI_PORTAL2='$HOST:$TGT_PORT2'"; fi
   fi
 } > "$ENV_FILE" )
 rm -f "$RC_DIR/keystone/accounts.env"
