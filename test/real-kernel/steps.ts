@@ -1,0 +1,155 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { DRIVER_NAME } from '../../src/util/package-info.js';
+import { GiB, KUBELET, type Rig } from './rig.js';
+
+/**
+ * The steps a CO takes, as kubelet lays out its directories, and the checks the scenarios make
+ * inside the guest (data written and read back, nothing left behind).
+ */
+export type Cap = { kind: 'mount'; fsType: string } | { kind: 'block' };
+
+export function capability(c: Cap, mode = 'SINGLE_NODE_WRITER'): Record<string, unknown> {
+  return c.kind === 'block'
+    ? { block: {}, access_mode: { mode } }
+    : { mount: { fs_type: c.fsType, mount_flags: [] }, access_mode: { mode } };
+}
+
+export interface Staged {
+  volumeId: string;
+  cap: Cap;
+  publishContext: Record<string, string>;
+  stagingPath: string;
+  /** Set once published to a pod. */
+  targetPath?: string;
+}
+
+let nodeId: string | undefined;
+export async function nodeIdOf(rig: Rig, refresh = false): Promise<string> {
+  if (!nodeId || refresh) nodeId = (await rig.call<{ node_id: string }>(rig.node, 'NodeGetInfo', {})).node_id;
+  return nodeId;
+}
+
+export async function createVolume(rig: Rig, prefix: string, sizeGiB = 1, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await rig.call<{ volume: { volume_id: string } }>(rig.controller.controller, 'CreateVolume', {
+    name: `${prefix}-${randomBytes(4).toString('hex')}`,
+    capacity_range: { required_bytes: String(sizeGiB * GiB) },
+    volume_capabilities: [capability({ kind: 'mount', fsType: 'ext4' })],
+    parameters: { type: rig.tier.cinder.get('CINDER_VOLUME_TYPE') },
+    ...extra,
+  });
+  return res.volume.volume_id;
+}
+
+export async function controllerPublish(rig: Rig, volumeId: string, cap: Cap): Promise<Record<string, string>> {
+  const res = await rig.call<{ publish_context: Record<string, string> }>(rig.controller.controller, 'ControllerPublishVolume', {
+    volume_id: volumeId,
+    node_id: await nodeIdOf(rig),
+    volume_capability: capability(cap),
+    readonly: false,
+  });
+  return res.publish_context;
+}
+
+export function stagingPathOf(volumeId: string, cap: Cap): string {
+  const h = createHash('sha256').update(volumeId).digest('hex');
+  return cap.kind === 'block'
+    ? `${KUBELET}/plugins/kubernetes.io/csi/volumeDevices/staging/pv-${volumeId.slice(0, 8)}`
+    : `${KUBELET}/plugins/kubernetes.io/csi/${DRIVER_NAME}/${h}/globalmount`;
+}
+
+export async function stage(rig: Rig, volumeId: string, cap: Cap, publishContext: Record<string, string>, timeoutMs?: number): Promise<Staged> {
+  const stagingPath = stagingPathOf(volumeId, cap);
+  await rig.call(rig.node, 'NodeStageVolume', { volume_id: volumeId, publish_context: publishContext, staging_target_path: stagingPath, volume_capability: capability(cap) }, timeoutMs);
+  return { volumeId, cap, publishContext, stagingPath };
+}
+
+/** Controller publish + node stage: what happens before a pod starts. */
+export async function attach(rig: Rig, volumeId: string, cap: Cap): Promise<Staged> {
+  return stage(rig, volumeId, cap, await controllerPublish(rig, volumeId, cap));
+}
+
+export async function publish(rig: Rig, s: Staged): Promise<string> {
+  const pod = randomBytes(4).toString('hex');
+  const pv = `pv-${s.volumeId.slice(0, 8)}`;
+  const target =
+    s.cap.kind === 'block' ? `${KUBELET}/plugins/kubernetes.io/csi/volumeDevices/publish/${pv}/${pod}` : `${KUBELET}/pods/${pod}/volumes/kubernetes.io~csi/${pv}/mount`;
+  await rig.guest.sh(`mkdir -p "$(dirname '${target}')"`);
+  await rig.call(rig.node, 'NodePublishVolume', {
+    volume_id: s.volumeId,
+    publish_context: s.publishContext,
+    staging_target_path: s.stagingPath,
+    target_path: target,
+    volume_capability: capability(s.cap),
+    readonly: false,
+  });
+  s.targetPath = target;
+  return target;
+}
+
+export async function unpublish(rig: Rig, s: Staged): Promise<void> {
+  if (!s.targetPath) return;
+  await rig.call(rig.node, 'NodeUnpublishVolume', { volume_id: s.volumeId, target_path: s.targetPath });
+  s.targetPath = undefined;
+}
+
+export async function unstage(rig: Rig, s: Staged): Promise<void> {
+  await rig.call(rig.node, 'NodeUnstageVolume', { volume_id: s.volumeId, staging_target_path: s.stagingPath });
+}
+
+/** Unpublish, unstage, controller-unpublish, delete: what happens after the PVC is deleted. */
+export async function destroy(rig: Rig, s: Staged): Promise<void> {
+  await unpublish(rig, s);
+  await unstage(rig, s);
+  await rig.call(rig.controller.controller, 'ControllerUnpublishVolume', { volume_id: s.volumeId, node_id: await nodeIdOf(rig) });
+  await rig.call(rig.controller.controller, 'DeleteVolume', { volume_id: s.volumeId });
+}
+
+/** Writes MiB of random data through the pod's view of the volume; returns its sha256. */
+export async function writeData(rig: Rig, s: Staged, mib = 8): Promise<string> {
+  const t = s.targetPath;
+  if (!t) throw new Error('publish the volume first');
+  const out =
+    s.cap.kind === 'block'
+      ? await rig.guest.sh(`dd if=/dev/urandom of=/tmp/blk.bin bs=1M count=${mib} status=none && dd if=/tmp/blk.bin of='${t}' bs=1M oflag=direct status=none && sha256sum < /tmp/blk.bin`)
+      : await rig.guest.sh(`dd if=/dev/urandom of='${t}/data.bin' bs=1M count=${mib} status=none && sync && sha256sum < '${t}/data.bin'`);
+  return out.split(' ')[0] ?? '';
+}
+
+/** Reads the data back without the page cache. */
+export async function readData(rig: Rig, s: Staged, mib = 8): Promise<string> {
+  const t = s.targetPath;
+  if (!t) throw new Error('publish the volume first');
+  const out =
+    s.cap.kind === 'block'
+      ? await rig.guest.sh(`dd if='${t}' bs=1M count=${mib} iflag=direct status=none | sha256sum`)
+      : await rig.guest.sh(`echo 3 > /proc/sys/vm/drop_caches; sha256sum < '${t}/data.bin'`);
+  return out.split(' ')[0] ?? '';
+}
+
+export interface Leftovers {
+  sessions: string[];
+  disks: string[];
+  maps: string[];
+  records: string[];
+  mounts: string[];
+  stashes: string[];
+}
+
+/** What the node plugin must not leave behind once every volume is unstaged. */
+export async function leftovers(rig: Rig): Promise<Leftovers> {
+  const lines = async (script: string): Promise<string[]> =>
+    (await rig.guest.exec(['bash', '-c', script])).stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+  return {
+    sessions: await lines('iscsiadm -m session 2>/dev/null'),
+    disks: await lines('ls /sys/block | grep -E "^sd" || true'),
+    maps: await lines('dmsetup ls --target multipath 2>/dev/null | grep -v "No devices" || true'),
+    records: await lines('ls /etc/iscsi/nodes 2>/dev/null || true'),
+    mounts: await lines(`grep ' ${KUBELET}/' /proc/mounts | grep -v '^/dev/vda' || true`),
+    stashes: await lines(`find ${KUBELET}/plugins -name cinder-metal-csi.json 2>/dev/null || true`),
+  };
+}
+
+export const NOTHING: Leftovers = { sessions: [], disks: [], maps: [], records: [], mounts: [], stashes: [] };
