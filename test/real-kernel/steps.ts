@@ -153,3 +153,54 @@ export async function leftovers(rig: Rig): Promise<Leftovers> {
 }
 
 export const NOTHING: Leftovers = { sessions: [], disks: [], maps: [], records: [], mounts: [], stashes: [] };
+
+/** Lines of a guest shell script's output (it may fail: an empty answer then). */
+export async function guestLines(rig: Rig, script: string): Promise<string[]> {
+  return (await rig.guest.exec(['bash', '-c', script])).stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+/** The guest's packets to a portal's port vanish (as when a switch or a target port dies). */
+export async function losePortal(rig: Rig, port: number): Promise<void> {
+  await rig.guest.sh(
+    `nft list table ip cmcloss >/dev/null 2>&1 || nft -f - <<'NFT'
+table ip cmcloss {
+  chain out { type filter hook output priority 0; }
+  chain in { type filter hook input priority 0; }
+}
+NFT
+nft add rule ip cmcloss out tcp dport ${port} drop && nft add rule ip cmcloss in tcp sport ${port} drop`,
+  );
+}
+
+export async function restorePortals(rig: Rig): Promise<void> {
+  await rig.guest.sh('nft delete table ip cmcloss 2>/dev/null || true');
+}
+
+/** Path states of every multipath map ("A" active, "F" failed), from the kernel's dm status. */
+export async function multipathPathStates(rig: Rig): Promise<string[]> {
+  const lines = await guestLines(rig, 'dmsetup status --target multipath 2>/dev/null || true');
+  return lines.flatMap((l) => [...l.matchAll(/ \d+:\d+ ([AF]) /g)].map((m) => m[1] ?? ''));
+}
+
+/** The kernel device behind a volume: the staging mount's source, or (block) the published file's. */
+export async function stagedDevice(rig: Rig, s: Staged): Promise<string> {
+  const at = s.cap.kind === 'block' ? s.targetPath : s.stagingPath;
+  if (!at) throw new Error('publish the block volume first');
+  const source = (await guestLines(rig, `findmnt -n -o SOURCE --mountpoint '${at}'`))[0] ?? '';
+  // A bind-mounted device node shows as "udev[/dm-0]".
+  const inner = /\[(.+)\]$/.exec(source)?.[1];
+  return inner ? `/dev${inner}` : source;
+}
+
+/** Waits until a guest condition holds (a shell test that exits 0). */
+export async function guestUntil(rig: Rig, script: string, what: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await rig.guest.exec(['bash', '-c', script])).code === 0) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

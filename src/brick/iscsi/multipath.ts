@@ -62,7 +62,9 @@ export class Multipath {
       await this.o.exec.run('multipathd', ['add', 'path', `/dev/${disk}`], { signal, timeoutMs: 30_000 });
     } catch (err) {
       if (signal?.aborted) throw err;
-      this.o.log.warn({ device: disk, err: errorMessage(err) }, 'multipathd add path failed');
+      // multipathd also answers "fail" for a path its uevent handler added first; whether a map
+      // formed is checked (and warned about) by the caller, so this is only a hint.
+      this.o.log.debug({ device: disk, err: errorMessage(err) }, 'multipathd add path failed');
     }
   }
 

@@ -20,6 +20,9 @@ if [ -b /dev/vda ]; then
     cp /etc/iscsi/iscsid.conf /persist/iscsi/
     # No systemd here: iscsid is started below, not socket-activated.
     sed -i 's|^iscsid.startup.*|# &|' /persist/iscsi/iscsid.conf
+    # A multipath node fails a dead path's I/O after 15 s instead of open-iscsi's 120 s, so
+    # dm-multipath moves it to a live path (the README's node preparation says the same).
+    sed -i 's|^node.session.timeo.replacement_timeout.*|node.session.timeo.replacement_timeout = 15|' /persist/iscsi/iscsid.conf
     echo "InitiatorName=${GUEST_IQN}" > /persist/iscsi/initiatorname.iscsi
   fi
   mount --bind /persist/iscsi /etc/iscsi
