@@ -38,6 +38,18 @@ export interface Connector<C extends ConnectionData = ConnectionData> {
   disconnect(conn: C, device: AttachedDevice | undefined, opts?: DisconnectOptions): Promise<void>;
   /** Make the host see the volume's new size; returns the size in bytes. */
   extend(conn: C, device: AttachedDevice, opts?: { signal?: AbortSignal }): Promise<number>;
+  /**
+   * Start-up, before any RPC is served: remove what this driver connected and no stage record
+   * names any more (a crash or a reboot left it). `staged` is every stage record's connection.
+   */
+  sweepOrphans?(staged: readonly C[]): Promise<OrphanReport>;
+}
+
+export interface OrphanReport {
+  /** What was removed (target IQNs, images). */
+  removed: string[];
+  /** What was left alone, and why (in use, or an error). */
+  kept: Array<{ iqn: string; reason: string }>;
 }
 
 /** One connector per transport, built once by the composition root (see connectors.ts). */

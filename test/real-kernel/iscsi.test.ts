@@ -232,6 +232,25 @@ describe.skipIf(!tier)('real kernel: the node plugin in a QEMU guest attaches re
     expect(await leftovers(rig)).toEqual(NOTHING);
   }, T);
 
+  it('start-up sweep: a session no stage record names (kubelet forgot the volume) is removed before the plugin serves', async () => {
+    const s = await attachNew('k-sweep', EXT4);
+    const kept = await attachNew('k-sweep-kept', { kind: 'block' });
+    await rig.stopNode('SIGKILL');
+    // What a forgotten volume looks like: not mounted, no record; its sessions still logged in.
+    await rig.guest.sh(`umount '${s.stagingPath}' && rm "$(dirname '${s.stagingPath}')/cinder-metal-csi.json"`);
+    expect((await leftovers(rig)).sessions).toHaveLength(4);
+    await rig.startNode();
+    const left = await leftovers(rig);
+    expect(left.sessions).toHaveLength(2);
+    expect(left.sessions.every((l) => l.includes(kept.volumeId))).toBe(true);
+    expect(left.records.some((r) => r.endsWith(s.volumeId))).toBe(false);
+    expect(left.disks).toHaveLength(2);
+    expect(rig.guest.log('node')).toContain('iscsi session without a stage record removed');
+    await destroy(rig, s);
+    await destroy(rig, kept);
+    expect(await leftovers(rig)).toEqual(NOTHING);
+  }, T);
+
   it('a reboot with a volume staged: a stale unstage never touches the volume staged after the reboot', async () => {
     const a = await attachNew('k-boot-a', EXT4);
     await publish(rig, a);

@@ -104,7 +104,7 @@ export async function startRig(tier: KernelTier, opts: { multipathd?: boolean } 
         '--kubelet-dir', KUBELET,
         '--state-dir', '/var/lib/cinder-metal-csi',
         '--connector-registry', 'dir:/vmrun/registry',
-        '--log-level', 'debug',
+        ...(extra.includes('--log-level') ? [] : ['--log-level', 'debug']),
         ...extra,
       ]);
       const until = Date.now() + 120_000;

@@ -5,13 +5,14 @@ import type { Logger } from '../../log/logger.js';
 import { errorMessage, failedPrecondition, invalidArgument, unavailable } from '../../util/errors.js';
 import type { KeyedMutex } from '../../util/keyed-mutex.js';
 import type { IscsiConnection, IscsiTarget } from '../connection-data.js';
-import type { AttachedDevice, ConnectOptions, Connector, DisconnectOptions } from '../connector.js';
+import type { AttachedDevice, ConnectOptions, Connector, DisconnectOptions, OrphanReport } from '../connector.js';
 import { Iscsiadm } from './iscsiadm.js';
 import { Multipath } from './multipath.js';
 import { bringUpPath, type PathBudget, type PathDevice } from './path.js';
 import { ScsiSysfs } from './scsi-sysfs.js';
 import { connectionDevices, teardown } from './teardown.js';
 import { normalizePortal, targetKey, validateTarget } from './target.js';
+import { sweepOrphanSessions } from './orphans.js';
 
 export interface IscsiConnectorOptions {
   exec: Exec;
@@ -236,6 +237,21 @@ export class IscsiConnector implements Connector<IscsiConnection> {
       this.log.warn({ portal: main.portal, err: errorMessage(err) }, 'iscsi discovery failed; using the portal Cinder gave');
       return targets;
     }
+  }
+
+  /**
+   * Sessions on our iface whose target no stage record names (orphans.ts). Runs before the node
+   * serves, under every swept target's lock all the same.
+   */
+  async sweepOrphans(staged: readonly IscsiConnection[]): Promise<OrphanReport> {
+    const referenced = new Set(staged.flatMap((c) => c.targets.map((t) => t.iqn)));
+    const deps = {
+      ...this.teardownDeps(),
+      iface: this.adm.iface,
+      mountinfo: () => this.o.fs.readFile('/proc/self/mountinfo'),
+      guard: <T>(paths: IscsiTarget[], fn: () => Promise<T>) => this.locks.runAll(paths.map(targetKey), fn),
+    };
+    return sweepOrphanSessions(deps, referenced);
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

@@ -113,6 +113,16 @@ export class ScsiSysfs {
     await this.fs.writeFile(`/sys/block/${disk}/device/delete`, '1');
   }
 
+  /** Every device stacked on this one (dm maps, md arrays, …): names under holders/. */
+  async holders(name: string): Promise<string[]> {
+    return this.fs.readdir(`/sys/block/${name}/holders`);
+  }
+
+  /** major:minor of a block device, as mountinfo writes it; undefined when it is gone. */
+  async devNumber(name: string): Promise<string | undefined> {
+    return (await this.fs.readFile(`/sys/block/${name}/dev`).catch(() => undefined))?.trim() || undefined;
+  }
+
   /** dm devices stacked on a disk (multipath maps). */
   async dmHolders(disk: string): Promise<string[]> {
     return (await this.fs.readdir(`/sys/block/${disk}/holders`)).filter((n) => /^dm-\d+$/.test(n));

@@ -19,6 +19,7 @@ import type { ConnectorRegistry } from '../node-registry/registry.js';
 import { nodeExpand } from './expand.js';
 import { describeHostTools, HostTools } from './host-tools.js';
 import { ConnectorPublisher } from './connector-publisher.js';
+import { sweepOrphansAtStart } from './orphans.js';
 import { gatherConnectorFacts, type MultipathPolicy } from './connector-facts.js';
 import { loadOrCreateNodeKeys } from './key-store.js';
 import { makeNodeId, nodeGetInfo, type NodeIdResult } from './node-info.js';
@@ -54,6 +55,8 @@ export interface NodeDeps {
   mountinfoPath?: string;
   /** Injected connectors (tests with a scripted host); default: built from exec. */
   connectors?: Connectors;
+  /** Remove what a crash or reboot left before serving (orphans.ts). Default: yes. */
+  sweepAtStart?: boolean;
   /** Where host programs are looked up; default: this process's root. */
   programs?: ProgramFinder;
 }
@@ -111,6 +114,8 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
     deviceTimeoutMs,
     log: deps.log,
   };
+
+  if (deps.sweepAtStart ?? true) await sweepOrphansAtStart(rt.connectors, deps.kubeletDir, deps.log);
 
   const handlers: Record<string, NodeHandler> = {
     NodeGetInfo: () => Promise.resolve(nodeGetInfo(id, { maxVolumesPerNode: deps.maxVolumesPerNode, zone: deps.zone })),

@@ -1,0 +1,80 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Connectors } from '../../brick/connector.js';
+import type { IscsiConnection } from '../../brick/connection-data.js';
+import { capturingLogger } from '../../../test/helpers/log-capture.js';
+import { listStashes, sweepOrphansAtStart } from './orphans.js';
+import { STASH_FILE, writeStash, type Stash } from './stash.js';
+
+const CSI = 'plugins/kubernetes.io/csi';
+const iscsi = (iqn: string): IscsiConnection => ({ type: 'iscsi', targets: [{ portal: '10.0.0.1:3260', iqn, lun: 1 }], multipath: false, accessMode: 'rw' });
+const stash = (volumeId: string, stagingPath: string, accessType: 'mount' | 'block'): Stash => ({
+  version: 1,
+  volumeId,
+  stagingPath,
+  accessType,
+  ...(accessType === 'mount' ? { fsType: 'ext4' as const, mountFlags: [] } : {}),
+  readOnly: false,
+  connection: iscsi(`iqn.2010-10.org.openstack:volume-${volumeId}`),
+  device: '/dev/sdz',
+});
+
+let dir = '';
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function kubelet(): Promise<string> {
+  dir = await mkdtemp(join(tmpdir(), 'cmc-orphans-'));
+  return dir;
+}
+
+describe('listStashes: every stage record where kubelet puts staging paths', () => {
+  it('finds mount records (new and old layouts) and block records, and never reads inside a staging mount', async () => {
+    const k = await kubelet();
+    const mountNew = join(k, CSI, 'cinder.metal.csi.kungze.io', 'abc123', 'globalmount');
+    const mountOld = join(k, CSI, 'pv', 'pv-old', 'globalmount');
+    const block = join(k, CSI, 'volumeDevices', 'staging', 'pv-blk');
+    for (const p of [mountNew, mountOld, block]) await mkdir(p, { recursive: true });
+    await writeStash(stash('11111111-1111-4111-8111-111111111111', mountNew, 'mount'));
+    await writeStash(stash('22222222-2222-4222-8222-222222222222', mountOld, 'mount'));
+    await writeStash(stash('33333333-3333-4333-8333-333333333333', block, 'block'));
+    // A workload's file inside the mounted volume is not a record.
+    await writeFile(join(mountNew, STASH_FILE), '{"planted":true}');
+
+    const found = (await listStashes(k)).map((s) => s.volumeId).sort();
+    expect(found).toEqual(['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333']);
+  });
+
+  it('a corrupt record throws, and the start-up sweep is then skipped with a warning', async () => {
+    const k = await kubelet();
+    const p = join(k, CSI, 'cinder.metal.csi.kungze.io', 'def456');
+    await mkdir(p, { recursive: true });
+    await writeFile(join(p, STASH_FILE), '{not json');
+    await expect(listStashes(k)).rejects.toThrow(/corrupt/);
+
+    let swept = false;
+    const connectors = { iscsi: { sweepOrphans: () => ((swept = true), Promise.resolve({ removed: [], kept: [] })) } } as unknown as Connectors;
+    const logs = capturingLogger('debug');
+    await sweepOrphansAtStart(connectors, k, logs.log);
+    expect(swept).toBe(false);
+    expect(logs.text()).toContain('start-up sweep skipped');
+  });
+
+  it('hands the iSCSI connector the connections of every record', async () => {
+    const k = await kubelet();
+    const p = join(k, CSI, 'cinder.metal.csi.kungze.io', 'aaa', 'globalmount');
+    await mkdir(p, { recursive: true });
+    await writeStash(stash('44444444-4444-4444-8444-444444444444', p, 'mount'));
+    let given: readonly IscsiConnection[] = [];
+    const connectors = {
+      iscsi: { sweepOrphans: (c: readonly IscsiConnection[]) => ((given = c), Promise.resolve({ removed: ['x'], kept: [] })) },
+    } as unknown as Connectors;
+    const logs = capturingLogger('debug');
+    await sweepOrphansAtStart(connectors, k, logs.log);
+    expect(given.map((c) => c.targets[0]?.iqn)).toEqual(['iqn.2010-10.org.openstack:volume-44444444-4444-4444-8444-444444444444']);
+    expect(logs.text()).toContain('start-up sweep done');
+  });
+});
