@@ -71,6 +71,8 @@ export class FakeIscsiHost implements Exec {
   /** Devices whose flush fails (live but broken); `multipath -f` failures left for a map. */
   readonly failFlush = new Set<string>();
   mapBusy = 0;
+  /** An open-iscsi older than 2.0.877: no node.session.scan, an update naming it fails whole. */
+  noManualScan = false;
   /** Calls of each program, in order (masked). */
   readonly calls: string[] = [];
   private nextSid = 1;
@@ -171,6 +173,7 @@ export class FakeIscsiHost implements Exec {
     }
     if (op === 'update') {
       if (!rec) return { exitCode: 21, stderr: 'iscsiadm: No records found' };
+      if (this.noManualScan && a.includes('node.session.scan')) return { exitCode: 7, stderr: 'iscsiadm: Cannot modify node.session.scan' };
       for (let i = 0; i < a.length; i++) if (a[i] === '-n') rec[a[i + 1] ?? ''] = a[i + 3] ?? '';
       return { exitCode: 0 };
     }
@@ -185,7 +188,11 @@ export class FakeIscsiHost implements Exec {
       if (!s) return { exitCode: 21, stderr: 'iscsiadm: No matching sessions found' };
       if (s.disks.size) throw new Error(`FakeIscsiHost: logout of session ${s.sid} with disks ${[...s.disks.values()].join(',')} still present`);
       this.sessions.splice(this.sessions.indexOf(s), 1);
-      this.fs.remove(`/sys/class/iscsi_host/host${s.host}`).remove(`/sys/class/scsi_host/host${s.host}`);
+      this.fs
+        .remove(`/sys/class/iscsi_host/host${s.host}`)
+        .remove(`/sys/class/scsi_host/host${s.host}`)
+        .remove(`/sys/class/iscsi_session/session${s.sid}`)
+        .remove(`/sys/class/iscsi_connection/connection${s.sid}:0`);
       return { exitCode: 0 };
     }
     return rec ? { exitCode: 0, stdout: `node.name = ${iqn}\n` } : { exitCode: 21, stderr: 'iscsiadm: No records found' };
@@ -207,7 +214,13 @@ export class FakeIscsiHost implements Exec {
     this.sessions.push(s);
     // The session and its SCSI host — but no target directory until a scan finds a LUN.
     this.fs.dir(`/sys/class/iscsi_host/host${s.host}/device/session${s.sid}`);
+    // What iscsiadm -m session itself reads: the target name and the connection's portal.
     this.fs.file(`/sys/class/iscsi_session/session${s.sid}/ifacename`, `${iface}\n`);
+    this.fs.file(`/sys/class/iscsi_session/session${s.sid}/targetname`, `${iqn}\n`);
+    this.fs.file(`/sys/class/iscsi_session/session${s.sid}/tpgt`, '1\n');
+    const [address, port] = splitPortal(portal);
+    this.fs.file(`/sys/class/iscsi_connection/connection${s.sid}:0/persistent_address`, `${address}\n`);
+    this.fs.file(`/sys/class/iscsi_connection/connection${s.sid}:0/persistent_port`, `${port}\n`);
     this.fs.file(`/sys/class/scsi_host/host${s.host}/scan`, '');
     this.fs.onWrite(`/sys/class/scsi_host/host${s.host}/scan`, (_p, data) => this.scan(s, data));
     if (rec['node.session.scan'] !== 'manual') this.scan(s, '- - -');
@@ -360,4 +373,10 @@ function scsiId(wwid: string): string {
 function opt(a: readonly string[], name: string): string | undefined {
   const i = a.indexOf(name);
   return i >= 0 ? a[i + 1] : undefined;
+}
+
+/** "10.0.0.1:3260" → ["10.0.0.1", "3260"]; "[fd00::1]:3260" → ["fd00::1", "3260"]. */
+function splitPortal(portal: string): [string, string] {
+  const i = portal.lastIndexOf(':');
+  return [portal.slice(0, i).replace(/^\[|\]$/g, ''), portal.slice(i + 1)];
 }

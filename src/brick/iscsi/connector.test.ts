@@ -48,14 +48,22 @@ describe('IscsiConnector.connect, single path, on a host that behaves like the r
       `iscsiadm -m iface -I ${IFACE} --op update -n iface.transport_name -v tcp`,
       node(P1),
       node(P1, '--op new'),
-      node(P1, '--op update -n node.startup -v manual -n node.session.initial_login_retry_max -v 4 -n node.session.auth.authmethod -v CHAP -n node.session.auth.username -v chapuser -n node.session.auth.password -v ***'),
-      node(P1, '--op update -n node.session.scan -v manual'),
-      'iscsiadm -m session',
+      node(P1, '--op update -n node.startup -v manual -n node.session.initial_login_retry_max -v 4 -n node.session.auth.authmethod -v CHAP -n node.session.auth.username -v chapuser -n node.session.auth.password -v *** -n node.session.scan -v manual'),
       node(P1, '--login'),
-      'iscsiadm -m session',
     ]);
     // The session had no SCSI target before our scan: the wildcard form is the only one that works.
     expect(t.host.fs.writes).toEqual([{ path: '/sys/class/scsi_host/host2/scan', data: '- - 1' }]);
+    expect(t.logs.text()).not.toContain(CHAP.password);
+  });
+
+  it('an open-iscsi without node.session.scan: the record is set without it, CHAP included, and the LUN still found', async () => {
+    const t = setup({ chap: { username: CHAP.username, password: CHAP.password } });
+    t.host.noManualScan = true;
+    const dev = await t.connector.connect(conn({ auth: CHAP }));
+    expect(dev.path).toBe('/dev/sda');
+    const rec = t.host.records.get(`${IQN}|${P1}|${IFACE}`);
+    expect(rec?.['node.session.auth.username']).toBe(CHAP.username);
+    expect(rec?.['node.session.scan']).toBeUndefined();
     expect(t.logs.text()).not.toContain(CHAP.password);
   });
 
@@ -124,7 +132,7 @@ describe('IscsiConnector.disconnect: devices only by their identity', () => {
     const dev = await t.connector.connect(conn({ auth: CHAP }));
     t.host.calls.length = 0;
     await t.connector.disconnect(conn({ auth: { ...CHAP, password: '' } }), dev);
-    expect(t.host.calls).toEqual(['iscsiadm -m session', 'blockdev --flushbufs /dev/sda', node(P1, '--logout'), node(P1, '--op delete')]);
+    expect(t.host.calls).toEqual(['blockdev --flushbufs /dev/sda', node(P1, '--logout'), node(P1, '--op delete')]);
     expect(t.host.fs.has('/sys/block/sda')).toBe(false);
     expect(t.host.sessions).toHaveLength(0);
     expect(t.host.records.size).toBe(0);
@@ -136,7 +144,7 @@ describe('IscsiConnector.disconnect: devices only by their identity', () => {
     t.host.strayDisk('sda', 'naa.600140599999999999999999999999999');
     t.host.records.set(`${IQN}|${P1}|${IFACE}`, {});
     await t.connector.disconnect(conn(), { path: '/dev/sda', wwn: SCSI_ID });
-    expect(t.host.calls).toEqual(['iscsiadm -m session', node(P1, '--op delete')]);
+    expect(t.host.calls).toEqual([node(P1, '--op delete')]);
     expect(t.host.fs.has('/sys/block/sda')).toBe(true);
     expect(t.host.fs.writes).toEqual([]);
   });

@@ -91,9 +91,9 @@ export class IscsiConnector implements Connector<IscsiConnection> {
     return this.connectSingle(conn, targets, budget);
   }
 
-  async findDevice(conn: IscsiConnection, opts: { signal?: AbortSignal } = {}): Promise<AttachedDevice | undefined> {
-    const paths = await this.pathsOf(conn, opts.signal);
-    const { disks } = await connectionDevices({ adm: this.adm, sysfs: this.sysfs, log: this.log }, conn, paths, undefined, opts.signal);
+  async findDevice(conn: IscsiConnection, _opts: { signal?: AbortSignal } = {}): Promise<AttachedDevice | undefined> {
+    const paths = await this.pathsOf(conn);
+    const { disks } = await connectionDevices({ adm: this.adm, sysfs: this.sysfs, log: this.log }, conn, paths, undefined);
     const first = disks[0];
     if (!first) return undefined;
     const wwn = await this.sysfs.scsiId(first.disk);
@@ -103,15 +103,15 @@ export class IscsiConnector implements Connector<IscsiConnection> {
   }
 
   async disconnect(conn: IscsiConnection, device: AttachedDevice | undefined, opts: DisconnectOptions = {}): Promise<void> {
-    const paths = await this.pathsOf(conn, opts.signal);
+    const paths = await this.pathsOf(conn);
     await this.locks.runAll(paths.map(targetKey), () =>
       teardown(this.teardownDeps(), conn, paths, { ...(device?.wwn ? { expectWwn: device.wwn } : {}), ...(opts.force ? { force: true } : {}) }),
     );
   }
 
   async extend(conn: IscsiConnection, device: AttachedDevice, opts: { signal?: AbortSignal } = {}): Promise<number> {
-    const paths = await this.pathsOf(conn, opts.signal);
-    const { disks } = await connectionDevices({ adm: this.adm, sysfs: this.sysfs, log: this.log }, conn, paths, device.wwn, opts.signal);
+    const paths = await this.pathsOf(conn);
+    const { disks } = await connectionDevices({ adm: this.adm, sysfs: this.sysfs, log: this.log }, conn, paths, device.wwn);
     if (disks.length === 0) throw failedPrecondition(`no SCSI path of volume ${device.wwn ?? device.path} is present on this host`);
     for (const { disk } of disks) await this.sysfs.rescan(disk);
     const dm = await this.multipath.mapOf(disks.map((x) => x.disk), device.wwn);
@@ -266,11 +266,11 @@ export class IscsiConnector implements Connector<IscsiConnection> {
   }
 
   /** The paths of a connection: its targets, and for multipath every session to the same target. */
-  private async pathsOf(conn: IscsiConnection, signal: AbortSignal | undefined): Promise<IscsiTarget[]> {
+  private async pathsOf(conn: IscsiConnection): Promise<IscsiTarget[]> {
     const paths = checkTargets(conn);
     const main = paths[0];
     if (!conn.multipath || !main) return paths;
-    for (const s of await this.adm.sessions(signal)) {
+    for (const s of await this.sysfs.sessions()) {
       if (s.iqn !== main.iqn) continue;
       let portal: string;
       try {

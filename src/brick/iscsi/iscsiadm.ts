@@ -3,7 +3,7 @@ import { ExecError } from '../../host/exec.js';
 import type { Logger } from '../../log/logger.js';
 import { errorMessage } from '../../util/errors.js';
 import type { ChapCredentials, IscsiTarget } from '../connection-data.js';
-import { parseSendTargets, parseSessions, type DiscoveredTarget, type IscsiSession } from './target.js';
+import { parseSendTargets, type DiscoveredTarget } from './target.js';
 
 /** iscsiadm exit codes (open-iscsi include/iscsi_err.h). */
 export const ISCSI_ERR_IDBM = 6;
@@ -38,11 +38,6 @@ export class Iscsiadm {
     return this.o.iface;
   }
 
-  async sessions(signal?: AbortSignal): Promise<IscsiSession[]> {
-    const r = await this.o.exec.run('iscsiadm', ['-m', 'session'], { signal, okExitCodes: [ISCSI_ERR_NO_OBJS_FOUND] });
-    return r.exitCode === ISCSI_ERR_NO_OBJS_FOUND ? [] : parseSessions(r.stdout);
-  }
-
   /**
    * The driver's iface, made once per host: a copy of software iSCSI over TCP under our name.
    * `-m iface -I <name>` exits 0 when it exists.
@@ -72,14 +67,15 @@ export class Iscsiadm {
     if (auth) {
       settings.push(['node.session.auth.authmethod', auth.method], ['node.session.auth.username', auth.username], ['node.session.auth.password', auth.password]);
     }
-    await this.update(t, settings, opts);
     try {
-      await this.update(t, [['node.session.scan', 'manual']], opts);
+      await this.update(t, [...settings, ['node.session.scan', 'manual']], opts);
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      // open-iscsi before 2.0.877 has no manual scan and scans every LUN at login: harmless, we
-      // scan ours explicitly and count only disks we reach through our LUN.
+      // open-iscsi before 2.0.877 has no manual scan and refuses the whole update: the rest is
+      // set without it. It then scans every LUN at login: harmless, we scan ours explicitly and
+      // count only disks we reach through our LUN.
       this.o.log.debug({ iqn: t.iqn, err: errorMessage(err) }, 'iscsiadm has no node.session.scan');
+      await this.update(t, settings, opts);
     }
   }
 

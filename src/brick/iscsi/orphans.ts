@@ -25,7 +25,7 @@ export interface OrphanSweepDeps extends TeardownDeps {
 
 export async function sweepOrphanSessions(d: OrphanSweepDeps, referenced: ReadonlySet<string>): Promise<OrphanReport> {
   const report: OrphanReport = { removed: [], kept: [] };
-  const sessions = await d.adm.sessions();
+  const sessions = await d.sysfs.sessions();
   const ours: IscsiSession[] = [];
   for (const s of sessions) if ((await d.sysfs.ifaceOf(s.sid)) === d.iface) ours.push(s);
 

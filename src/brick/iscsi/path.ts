@@ -43,11 +43,11 @@ const FIRST_RESCAN_MS = 2_000;
 export async function bringUpPath(d: PathDeps, conn: IscsiConnection, t: IscsiTarget, b: PathBudget): Promise<PathDevice> {
   const exec = (): ExecOptions => ({ secrets: b.secrets, signal: b.signal, timeoutMs: Math.max(1_000, b.deadline - Date.now()) });
   await d.adm.ensureRecord(t, conn.auth, exec());
-  let session = findSession(await d.adm.sessions(b.signal), t);
+  let session = findSession(await d.sysfs.sessions(), t);
   if (!session) {
     await d.adm.login(t, exec());
     d.log.debug({ portal: t.portal, iqn: t.iqn }, 'iscsi logged in');
-    session = findSession(await d.adm.sessions(b.signal), t);
+    session = findSession(await d.sysfs.sessions(), t);
     if (!session) throw unavailable(`iscsiadm reported a login to ${t.iqn} at ${t.portal}, but no session is listed`);
   }
   const sid = session.sid;

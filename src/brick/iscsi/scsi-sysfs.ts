@@ -1,6 +1,6 @@
 import type { HostFs } from '../../host/host-fs.js';
 import { scsiIdFromWwid } from '../../host/block-device.js';
-import { parseTargetDir, type Hctl } from './target.js';
+import { parseTargetDir, type Hctl, type IscsiSession } from './target.js';
 
 /**
  * The kernel's view of iSCSI sessions in sysfs: which SCSI host a session is, which LUNs it
@@ -138,6 +138,30 @@ export class ScsiSysfs {
 
   async dmSlaves(dm: string): Promise<string[]> {
     return this.fs.readdir(`/sys/block/${dm}/slaves`);
+  }
+
+  /**
+   * The iSCSI sessions the kernel holds, read where `iscsiadm -m session` reads them (one process
+   * less per look, which counts on a busy node). A session half torn down is skipped.
+   *   /sys/class/iscsi_session/session<S>/{targetname,tpgt}
+   *   /sys/class/iscsi_connection/connection<S>:0/{persistent_address,persistent_port}
+   */
+  async sessions(): Promise<IscsiSession[]> {
+    const out: IscsiSession[] = [];
+    const read = async (path: string): Promise<string | undefined> => (await this.fs.readFile(path).catch(() => undefined))?.trim() || undefined;
+    for (const name of await this.fs.readdir('/sys/class/iscsi_session')) {
+      const m = /^session(\d+)$/.exec(name);
+      if (!m) continue;
+      const sid = Number(m[1]);
+      const iqn = await read(`/sys/class/iscsi_session/${name}/targetname`);
+      const conn = `/sys/class/iscsi_connection/connection${sid}:0`;
+      const address = (await read(`${conn}/persistent_address`)) ?? (await read(`${conn}/address`));
+      const port = (await read(`${conn}/persistent_port`)) ?? (await read(`${conn}/port`));
+      if (!iqn || !address || !port) continue;
+      const tpgt = Number(await read(`/sys/class/iscsi_session/${name}/tpgt`));
+      out.push({ transport: 'tcp', sid, portal: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`, tpgt: Number.isInteger(tpgt) ? tpgt : 1, iqn });
+    }
+    return out.sort((a, b) => a.sid - b.sid);
   }
 
   /** The session's iface name (which tool made it), when the kernel reports one. */

@@ -1,23 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { byPathLink, findSession, lunForPath, normalizePortal, parseSendTargets, parseSessions, parseTargetDir, validateIqn } from './target.js';
+import { byPathLink, findSession, lunForPath, normalizePortal, parseSendTargets, parseTargetDir, validateIqn } from './target.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 
 const IQN = 'iqn.2010-10.org.openstack:volume-5b0c';
 
 describe('iscsiadm output parsing', () => {
-  it('parses sessions (IPv4 and IPv6, flash suffix, junk lines)', () => {
-    const out = `tcp: [1] 192.168.121.250:3260,1 ${IQN} (non-flash)
-tcp: [12] [fd00::10]:3260,2 iqn.2003-01.org.linux-iscsi.h:sn.1 (non-flash)
-iscsiadm: some warning
-iser: [3] 10.0.0.1:3260,1 ${IQN}
-`;
-    expect(parseSessions(out)).toEqual([
+  it('finds a session by target and portal (IPv6 case and brackets, port default)', () => {
+    const s = [
       { transport: 'tcp', sid: 1, portal: '192.168.121.250:3260', tpgt: 1, iqn: IQN },
       { transport: 'tcp', sid: 12, portal: '[fd00::10]:3260', tpgt: 2, iqn: 'iqn.2003-01.org.linux-iscsi.h:sn.1' },
-      { transport: 'iser', sid: 3, portal: '10.0.0.1:3260', tpgt: 1, iqn: IQN },
-    ]);
-    const s = parseSessions(out);
+    ];
     expect(findSession(s, { portal: '[FD00::10]', iqn: 'iqn.2003-01.org.linux-iscsi.h:sn.1' })?.sid).toBe(12);
+    expect(findSession(s, { portal: '192.168.121.250', iqn: IQN })?.sid).toBe(1);
     expect(findSession(s, { portal: '192.168.121.250:3261', iqn: IQN })).toBeUndefined();
   });
 

@@ -16,23 +16,6 @@ export interface IscsiSession {
   iqn: string;
 }
 
-const SESSION_LINE = /^(\S+):\s+\[(\d+)\]\s+(\S+?),(-?\d+)\s+(\S+)/;
-
-/**
- * Parse `iscsiadm -m session`, e.g.
- *   tcp: [1] 192.168.121.250:3260,1 iqn.2010-10.org.openstack:volume-5b0c… (non-flash)
- *   tcp: [4] [fd00::10]:3260,1 iqn.2003-01.org.linux-iscsi.x:sn.1 (non-flash)
- * Lines that do not look like a session (warnings) are skipped.
- */
-export function parseSessions(stdout: string): IscsiSession[] {
-  const out: IscsiSession[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = SESSION_LINE.exec(line.trim());
-    if (!m || !m[1] || !m[2] || !m[3] || !m[4] || !m[5]) continue;
-    out.push({ transport: m[1], sid: Number(m[2]), portal: m[3], tpgt: Number(m[4]), iqn: m[5] });
-  }
-  return out;
-}
 
 /** One line of sendtargets discovery: `10.0.0.2:3260,1 iqn.2010-10.org.openstack:volume-…`. */
 export interface DiscoveredTarget {

@@ -41,9 +41,8 @@ export async function connectionDevices(
   conn: IscsiConnection,
   paths: readonly IscsiTarget[],
   expectWwn: string | undefined,
-  signal?: AbortSignal,
 ): Promise<ConnectionDevices> {
-  const sessions = await d.adm.sessions(signal);
+  const sessions = await d.sysfs.sessions();
   const disks: OurDisk[] = [];
   const keep = new Set<number>();
   for (const t of paths) {
