@@ -22,7 +22,7 @@ RUN npm run build \
 #   e2fsprogs      mkfs.ext4, mkfs.ext3, e2fsck, resize2fs
 #   xfsprogs       mkfs.xfs, xfs_growfs
 #   btrfs-progs    mkfs.btrfs, btrfs
-#   util-linux     blkid, blockdev, lsblk, nsenter (--host-exec=nsenter)
+#   util-linux     blkid, blockdev, nsenter (--host-exec=nsenter)
 #   mount          mount, umount, losetup
 #   coreutils      chroot (--host-exec=chroot); Essential, listed to keep the contract explicit
 #   open-iscsi     iscsiadm (talks to the HOST's iscsid; the image's iscsid is never started)

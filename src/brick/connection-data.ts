@@ -53,5 +53,3 @@ export interface LocalConnection {
 }
 
 export type ConnectionData = IscsiConnection | RbdConnection | LocalConnection;
-
-export type ConnectionType = ConnectionData['type'];
