@@ -55,8 +55,8 @@ trap 'rm -rf "$work"' EXIT
 
 echo "node-runtime: fetching node-linux-$arch@$major and $npm_spec from the npm registry" >&2
 (cd "$work" && npm pack --silent "node-linux-$arch@$major" "$npm_spec" >/dev/null)
-node_tgz=$(compgen -G "$work/node-linux-$arch-*.tgz" | head -n1)
-npm_tgz=$(compgen -G "$work/npm-*.tgz" | head -n1)
+node_tgz=$(compgen -G "$work/node-linux-$arch-*.tgz" | sed -n 1p)
+npm_tgz=$(compgen -G "$work/npm-*.tgz" | sed -n 1p)
 [ -n "$node_tgz" ] && [ -n "$npm_tgz" ] || { echo "node-runtime: npm pack gave no tarball" >&2; exit 1; }
 
 root=$work/root
