@@ -26,14 +26,9 @@ export {
   QuotaExceededError,
   errorMessageOf,
   isBadRequest,
-  isCinderError,
-  isConflict,
   isForbidden,
   isNotFound,
   isOutcomeUnknown,
-  isQuotaExceeded,
-  isTimeout,
-  isTransient,
   isUnauthorized,
   type CinderErrorKind,
 } from './errors.js';
@@ -49,5 +44,5 @@ export {
   type WaiterSource,
   type WaiterStats,
 } from './waiter.js';
-export { ManualClock, systemClock, type Clock } from './clock.js';
+export { systemClock, type Clock } from './clock.js';
 export { ConnectionInfoError, parseConnectionInfo } from './connection-info.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, flush } from './clock.js';
+import { ManualClock, flush } from '../../test/fakes/manual-clock.js';
 import type { CallOptions } from './request.js';
 import { BatchedWaiter, type WaitResult, type WaitVerdict } from './waiter.js';
 

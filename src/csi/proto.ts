@@ -21,9 +21,7 @@ export const CSI_LOADER_OPTIONS = {
   oneofs: true,
 } as const satisfies protoLoader.Options;
 
-/** Spec version proto/csi.proto was written from. */
-export const CSI_SPEC_VERSION = '1.12.0';
-
+// The CSI spec's csi.proto of v1.12.0.
 const PROTO_RELATIVE = join('proto', 'csi.proto');
 
 /**

@@ -16,11 +16,6 @@ export function kernelName(devicePath: string): string {
   return name;
 }
 
-/** Follow udev links (/dev/disk/by-path/…, /dev/mapper/…) to the kernel node (/dev/sdX). */
-export async function resolveDevice(fs: HostFs, path: string): Promise<string | undefined> {
-  return fs.realpath(path);
-}
-
 /** Size in bytes from sysfs (`size` is in 512-byte sectors whatever the logical block size). */
 export async function deviceSizeBytes(fs: HostFs, devicePath: string): Promise<number> {
   const text = await fs.readFile(`/sys/class/block/${kernelName(devicePath)}/size`);
@@ -70,13 +65,6 @@ export function scsiIdFromWwid(wwid: string): string | undefined {
   if (kind === 'naa') return `3${body.toLowerCase()}`;
   if (kind === 'eui') return `2${body.toLowerCase()}`;
   return `1${body.trim().replace(/\s+/g, '_')}`;
-}
-
-/** The WWN lsblk reports (e.g. `0x6001405abcdef012`), for devices without a sysfs wwid. */
-export async function lsblkWwn(exec: Exec, devicePath: string, signal?: AbortSignal): Promise<string | undefined> {
-  const { stdout } = await exec.run('lsblk', ['-dno', 'WWN', devicePath], { signal });
-  const v = stdout.trim();
-  return v || undefined;
 }
 
 /** Devices stacked on this one (`/sys/block/<dev>/holders`, e.g. `dm-3` for multipath). */
