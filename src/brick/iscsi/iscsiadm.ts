@@ -34,10 +34,6 @@ export interface IscsiadmOptions {
 export class Iscsiadm {
   constructor(private readonly o: IscsiadmOptions) {}
 
-  get iface(): string {
-    return this.o.iface;
-  }
-
   async sessions(signal?: AbortSignal): Promise<IscsiSession[]> {
     const r = await this.o.exec.run('iscsiadm', ['-m', 'session'], { signal, okExitCodes: [ISCSI_ERR_NO_OBJS_FOUND] });
     return r.exitCode === ISCSI_ERR_NO_OBJS_FOUND ? [] : parseSessions(r.stdout);

@@ -126,15 +126,6 @@ export class ScsiSysfs {
     return (await this.fs.readFile(`/sys/block/${dm}/dm/name`).catch(() => undefined))?.trim() || undefined;
   }
 
-  async dmSlaves(dm: string): Promise<string[]> {
-    return this.fs.readdir(`/sys/block/${dm}/slaves`);
-  }
-
-  /** The session's iface name (which tool made it), when the kernel reports one. */
-  async ifaceOf(sid: number): Promise<string | undefined> {
-    return (await this.fs.readFile(`/sys/class/iscsi_session/session${sid}/ifacename`).catch(() => undefined))?.trim() || undefined;
-  }
-
   private sessionDir(host: number, sid: number): string {
     return `/sys/class/iscsi_host/host${host}/device/session${sid}`;
   }
