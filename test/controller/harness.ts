@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
+import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { HttpCinderClient } from '../../src/cinder/client.js';
 import type { CinderClientConfig } from '../../src/cinder/config.js';
 import { createSnapshotWaiter, createVolumeWaiter } from '../../src/cinder/waiter.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
+import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { UNLIMITED_BYTES } from '../../src/services/controller/capacity.js';
 import { Code } from '../../src/util/errors.js';
 import { setQuota } from '../helpers/cinder-quota.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
+import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRegistry } from '../node-registry/registry.js';
+import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
 import { FakeCinder } from '../../../test/controller/fake-cinder.js';
 import type { GetCapacityRequest__Output } from '../../generated/csi/v1/GetCapacityRequest.js';
 import { silentLogger } from '../../log/logger.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryRegistry } from '../node-registry/registry.js';
+import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
 import { describe, expect, it } from 'vitest';
 import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateVolumeRequest.js';

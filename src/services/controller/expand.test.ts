@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRegistry } from '../node-registry/registry.js';
+import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
 import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
