@@ -14,7 +14,7 @@ import { findUnused, type Unused } from './unused-exports.js';
  * when a member is missing from it and when one on it is used again or gone.
  */
 const KEPT_MEMBERS: Record<string, string> = {
-  'src/brick/keyed-mutex.ts KeyedMutex.size': 'tests assert that no lock is left held',
+  'src/util/keyed-mutex.ts KeyedMutex.size': 'tests assert that no lock is left held',
   'src/csi/locks.ts KeyedTryLock.size': 'tests assert that no lock is left held',
   'src/cinder/auth.ts AuthProvider.authentications': 'tests count re-authentications',
   'src/cinder/auth.ts KeystoneAuth.authentications': 'tests count re-authentications',
