@@ -18,6 +18,7 @@ import { validateCapabilitiesHandler } from './validate-capabilities.js';
 import type { Waiters } from './wait.js';
 
 export type { Waiters } from './wait.js';
+export { META_CLUSTER } from './constants.js';
 
 export interface ControllerDeps {
   /** Used only through its interface (unit tests pass a fake). */
