@@ -12,6 +12,7 @@ import { getCapabilitiesHandler } from './get-capabilities.js';
 import { getVolumeHandler } from './get-volume.js';
 import { listSnapshotsHandler } from './list-snapshots.js';
 import { listVolumesHandler } from './list-volumes.js';
+import { createLookups } from './lookup.js';
 import { publishHandler } from './publish.js';
 import { unpublishHandler } from './unpublish.js';
 import { validateCapabilitiesHandler } from './validate-capabilities.js';
@@ -45,6 +46,7 @@ export function createControllerHandlers(deps: ControllerDeps): Record<string, C
   const d: HandlerDeps = {
     cinder: deps.cinder,
     waiters: deps.waiter,
+    lookups: createLookups(deps.cinder, deps.clusterId),
     clusterId: deps.clusterId,
     ignoreVolumeAz: deps.ignoreVolumeAz,
     log: deps.log,
