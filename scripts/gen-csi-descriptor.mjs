@@ -1,3 +1,4 @@
+/* global process, console */
 // Writes src/csi/csi-descriptor.ts: proto/csi.proto as a protobufjs JSON descriptor, so the
 // driver builds its gRPC services at start without parsing the .proto text (and without
 // @grpc/proto-loader). Run by `npm run gen:proto`; `--check` exits 1 when the committed file
