@@ -293,3 +293,31 @@ describe('BatchedWaiter watch', () => {
     expect(polls).toEqual([[{ id: 'a', since: t0 - 5000, wantsList: false, last: { id: 'a', status: 'creating' } }]]);
   });
 });
+
+describe('BatchedWaiter pace', () => {
+  it('ticks every 100 ms by default, and every second once every wait is older than a minute', async () => {
+    const clock = new ManualClock();
+    const kind = new FakeKind(clock);
+    kind.add('a');
+    kind.add('b');
+    const waiter = new BatchedWaiter<Obj>(kind.source(), { kind: 'volume', clock });
+    void waiter.waitFor('a', { until: untilAvailable });
+    void waiter.waitFor('b', { until: untilAvailable });
+    const start = clock.now();
+    await clock.advance(1000);
+    expect(kind.listCalls.length).toBe(10);
+    await clock.advance(59_000);
+    const before = kind.listCalls.length;
+    await clock.advance(10_000);
+    expect(kind.listCalls.length - before).toBeLessThanOrEqual(11);
+    expect(kind.listCalls.length - before).toBeGreaterThanOrEqual(9);
+    // a new wait: fast again
+    kind.add('c');
+    void waiter.waitFor('c', { until: untilAvailable });
+    const mark = kind.listCalls.length;
+    await clock.advance(1000);
+    expect(kind.listCalls.length - mark).toBe(10);
+    expect(clock.now() - start).toBe(71_000);
+    waiter.stop();
+  });
+});

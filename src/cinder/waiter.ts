@@ -15,9 +15,10 @@ export type { WaiterSource } from './poll.js';
  * what changed since the last tick (poll-changes.ts), so a tick's cost follows what is in flight,
  * not the size of the project.
  *
- * - Ticks adapt: the first comes `minIntervalMs` (100 ms) after a wait starts, then ×`factor`
- *   (1.25) up to `maxIntervalMs` (200 ms); a new wait resets to fast. The poller stops when
- *   nothing waits.
+ * - Ticks: the first comes `minIntervalMs` (100 ms) after a wait starts, then ×`factor` up to
+ *   `maxIntervalMs` (100 ms by default: steady); a new wait resets to fast; once every wait is
+ *   older than `slowAfterMs` (60 s), every `slowIntervalMs` (1 s). The poller stops when nothing
+ *   waits.
  * - `error*` statuses are terminal: the wait resolves `failed` whatever `until` says.
  * - The caller's deadline resolves `timeout` (the caller answers ABORTED); its signal resolves
  *   `aborted`. A failing poll is logged and retried next tick, never fatal by itself.
@@ -63,6 +64,9 @@ export interface BatchedWaiterOptions<T = unknown> {
   factor?: number;
   /** Bound of one tick's Cinder calls. */
   callTimeoutMs?: number;
+  /** Once every wait is older than this, tick every `slowIntervalMs` (default 60 s, 1 s). */
+  slowAfterMs?: number;
+  slowIntervalMs?: number;
   /** With a listAll/getOne source and exactly one waiter, GET it instead of listing (default true). */
   singleGet?: boolean;
   /** The key `watch` matches on (volumes: the name). */
@@ -86,6 +90,7 @@ interface Entry<T> {
   last?: T;
   lastError?: string;
   since: number;
+  startedAt: number;
   watch?: WaitOptions<T>['watch'];
 }
 
@@ -98,6 +103,8 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
   private readonly max: number;
   private readonly factor: number;
   private readonly callTimeoutMs: number;
+  private readonly slowAfter: number;
+  private readonly slowInterval: number;
   private readonly keyOf: ((obj: T) => string | null | undefined) | undefined;
   private readonly source: PollSource<T>;
   private readonly entries = new Set<Entry<T>>();
@@ -113,11 +120,17 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
   constructor(source: PollSource<T> | WaiterSource<T>, opts: BatchedWaiterOptions<T>) {
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.log ?? silentLogger()).child({ waiter: opts.kind });
-    // One poll per tick serves every waiter of the kind, so ticks can stay short: a status
-    // change is seen ~100 ms after it happens on average (benchmarks B1/B2).
+    // One poll per tick serves every waiter of the kind, and asks only about what changed
+    // (poll-changes.ts), so ticks can stay short: a status change is seen within 100 ms, ~50 ms
+    // on average (benchmarks B1/B2/B9)…
     this.min = opts.minIntervalMs ?? 100;
-    this.max = opts.maxIntervalMs ?? 200;
+    this.max = opts.maxIntervalMs ?? 100;
     this.factor = opts.factor ?? 1.25;
+    // …and a wait that has gone on for a minute (an image download, a slow backend) is not
+    // hurried: nobody gains from 100 ms there, and a lone wait is then no dearer than the
+    // 1-second polling of other drivers.
+    this.slowAfter = opts.slowAfterMs ?? 60_000;
+    this.slowInterval = opts.slowIntervalMs ?? 1000;
     this.callTimeoutMs = opts.callTimeoutMs ?? 15_000;
     this.keyOf = opts.keyOf;
     this.pollCounters = opts.counters ?? { listCalls: 0, getCalls: 0 };
@@ -151,6 +164,7 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
         id,
         until: opts.until,
         since: Math.min(now, opts.since ?? now),
+        startedAt: now,
         ...(opts.current ? { last: opts.current } : {}),
         ...(opts.watch ? { watch: opts.watch } : {}),
         settle: (r) => {
@@ -261,7 +275,9 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
     } else {
       this.interval = Math.min(this.max, Math.round(this.interval * this.factor));
     }
-    if (this.timer === undefined) this.arm(this.interval);
+    const youngest = Math.max(...[...this.entries].map((e) => e.startedAt));
+    const next = this.clock.now() - youngest >= this.slowAfter ? Math.max(this.interval, this.slowInterval) : this.interval;
+    if (this.timer === undefined) this.arm(next);
   }
 
   /** Hands each watching entry the listed objects that share its key (one pass over the list). */
