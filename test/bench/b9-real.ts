@@ -84,16 +84,27 @@ async function burst(dir: string, proxyUrl: string, label: string): Promise<void
     made.push(warm.res.volume.volume_id);
     await sleep(300);
     const t0 = epochMs();
+    let unavailable = 0;
     const ids = await Promise.all(
       Array.from({ length: CREATES }, async (_, i) => {
-        const r = await call<{ volume: { volume_id: string } }>(ctl.clients.controller, 'CreateVolume', { name: `b9r-${label}-${i}`, capacity_range: { required_bytes: String(GiB) }, volume_capabilities: [capability()], parameters: {} }, 120_000);
-        return r.res.volume.volume_id;
+        // As the provisioner does, an UNAVAILABLE (the real Cinder on sqlite answers some of a
+        // burst's POSTs with 500) is retried; the retry finds the volume by name if it was made.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const r = await call<{ volume: { volume_id: string } }>(ctl.clients.controller, 'CreateVolume', { name: `b9r-${label}-${i}`, capacity_range: { required_bytes: String(GiB) }, volume_capabilities: [capability()], parameters: {} }, 120_000);
+            return r.res.volume.volume_id;
+          } catch (err) {
+            if ((err as { code?: number }).code !== 14 || attempt >= 20) throw err;
+            unavailable++;
+            await sleep(500);
+          }
+        }
       }),
     );
     const t1 = epochMs();
     made.push(...ids);
     const projectSize = (await client.listAllVolumes()).length;
-    console.log(JSON.stringify({ scenario: label, projectVolumes: projectSize, wallMs: Math.round(t1 - t0), ...countTicks(requestLog, t0, t1), tickTimesMs: undefined }));
+    console.log(JSON.stringify({ scenario: label, projectVolumes: projectSize, wallMs: Math.round(t1 - t0), unavailableRetries: unavailable, ...countTicks(requestLog, t0, t1), tickTimesMs: undefined }));
   } finally {
     await ctl.stop();
   }
