@@ -106,16 +106,19 @@ function compile<T extends Listable>(key: string, raw: string, spec: ListSpec<T>
     const test = compileTimeFilter(raw);
     return (item) => test(key === 'created_at' ? item.createdAt : item.updatedAt);
   }
+  if (key === 'metadata') {
+    // Parsed once per request, not once per listed item.
+    const want = parseMetadataFilter(raw);
+    const pairs = want ? Object.entries(want).map(([k, v]) => [k, String(v)] as const) : undefined;
+    return (item) => {
+      const have = spec.field(item, 'metadata') as Record<string, string> | undefined;
+      return !!pairs && !!have && pairs.every(([k, v]) => have[k] === v);
+    };
+  }
   return (item) => matches(item, key, raw, spec);
 }
 
 function matches<T extends Listable>(item: T, key: string, raw: string, spec: ListSpec<T>): boolean {
-  if (key === 'metadata') {
-    const want = parseMetadataFilter(raw);
-    const have = spec.field(item, 'metadata') as Record<string, string> | undefined;
-    if (!want || !have) return false;
-    return Object.entries(want).every(([k, v]) => have[k] === String(v));
-  }
   const v = spec.field(item, key);
   if (v === undefined) return false;
   if (typeof v === 'boolean') return v === boolFromString(raw);
