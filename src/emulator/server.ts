@@ -9,6 +9,7 @@ import type { Env } from './env.js';
 import { FaultEngine } from './faults.js';
 import { removeFile } from './files.js';
 import { DEFAULT_PROJECT_ID, DEFAULT_USER, IdentityStore } from './identity.js';
+import { seedVolumes } from './seed.js';
 import { newUuid } from './ids.js';
 import { keystoneResolver, type ServiceUrls } from './keystone.js';
 import { Lifecycle } from './lifecycle.js';
@@ -172,6 +173,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     resetStats: () => stats.reset(),
     createApplicationCredential,
     expireTokens,
+    seedVolumes: (count, o) => seedVolumes(env, projectId, count, o),
     stop,
   };
 }

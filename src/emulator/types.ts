@@ -2,6 +2,7 @@
  * Public types of the emulator. Other parts of the project (tests, the demo, benchmarks) depend on
  * these names, so they live apart from the implementation and change only on purpose.
  */
+import type { SeedOptions } from './seed.js';
 
 /** A Keystone user. The project is created on first mention; roles default to member (+ implied reader). */
 export interface EmulatorUser {
@@ -148,5 +149,7 @@ export interface RunningEmulator {
   createApplicationCredential(userName: string, name: string): { id: string; secret: string };
   /** Every issued token becomes invalid (Cinder answers 401). */
   expireTokens(): void;
+  /** Adds `count` pre-existing available volumes to the project (seed.ts); returns their ids. */
+  seedVolumes(count: number, opts?: SeedOptions): string[];
   stop(): Promise<void>;
 }

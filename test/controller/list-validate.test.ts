@@ -158,7 +158,7 @@ describe('ListVolumes, ValidateVolumeCapabilities, ControllerGetVolume, GetCapac
 /** A second controller of another cluster on the same Cinder project. */
 async function startHarnessReplicaOf(h: Harness, clusterId: string): Promise<Harness['rpc']> {
   const { createControllerHandlers } = await import('../../src/services/controller/index.js');
-  const { createSnapshotWaiter, createVolumeWaiter } = await import('../../src/cinder/waiter.js');
+  const { createSnapshotWaiter, createVolumeWaiter } = await import('../../src/cinder/waiters.js');
   return createControllerHandlers({
     cinder: h.client,
     waiter: { volumes: createVolumeWaiter(h.client), snapshots: createSnapshotWaiter(h.client) },

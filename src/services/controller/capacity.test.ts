@@ -6,6 +6,7 @@ import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { Code, CsiError } from '../../util/errors.js';
 import { capacityHandler, headroomGiB, UNLIMITED_BYTES } from './capacity.js';
+import { createLookups } from './lookup.js';
 
 const GiB = 1024 ** 3;
 const ctx = (): RpcContext => ({ requestId: 't', signal: new AbortController().signal, log: silentLogger() });
@@ -19,7 +20,7 @@ const req = (o: Partial<GetCapacityRequest__Output> = {}): GetCapacityRequest__O
 function setup(quota: FakeCinder['quota']) {
   const fake = new FakeCinder();
   fake.quota = quota;
-  return { fake, handler: capacityHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now }) };
+  return { fake, handler: capacityHandler({ cinder: fake, waiters: fake.waiters(), lookups: createLookups(fake, 'c'), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now }) };
 }
 
 describe('GetCapacity = quota headroom', () => {

@@ -22,6 +22,13 @@ export const META_NODE_PREFIX = `${PREFIX}/node/`;
  */
 export const META_TOPOLOGY = `${PREFIX}/topology`;
 
+/**
+ * volume_context key: whether Cinder made the volume multiattach ("true"|"false"). Publish trusts
+ * "false" to attach without reading the volume first (Cinder refuses a second attachment of such
+ * a volume by itself); PVs without it take the path that reads.
+ */
+export const CTX_MULTIATTACH = `${PREFIX}/multiattach`;
+
 /** volume_context key: the volume was made from a snapshot or a clone (value "snapshot"|"volume"). */
 export const CTX_SOURCE = `${PREFIX}/source`;
 
