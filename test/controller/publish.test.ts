@@ -326,3 +326,36 @@ describe.each([
     }
   });
 });
+
+describe('ControllerPublish of a single-attach volume without reading it: whether its targets are shared', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h.stop());
+
+  const MULTIATTACH = 'cinder.metal.csi.kungze.io/multiattach';
+  const SHARED = 'cinder.metal.csi.kungze.io/shared-targets';
+  const reads = () => h.calls.filter((c) => c.method === 'getVolume').length;
+
+  it('comes from the volume_context CreateVolume answered; without it the volume is read, as the node needs it', async () => {
+    const v = (await h.rpc.CreateVolume(createReq('pvc-shared-targets', { parameters: { type: 'iscsi' } }), h.ctx())).volume;
+    const id = v?.volume_id ?? '';
+    // The emulator speaks 3.70: every volume says shared_targets, here false.
+    expect(v?.volume_context).toMatchObject({ [MULTIATTACH]: 'false', [SHARED]: 'false' });
+    const node = testNode();
+    const publishWith = async (volume_context: Record<string, string>) => {
+      const before = reads();
+      const res = await h.rpc.ControllerPublishVolume(publishReq(id, node.id, { volume_context }), h.ctx());
+      const read = reads() > before;
+      const conn = decodePublishContext(res.publish_context ?? {}, id, node.keys).connection;
+      await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+      return { shared: conn.type === 'iscsi' ? conn.sharedTargets : 'not iSCSI', read };
+    };
+    expect(await publishWith(v?.volume_context ?? {})).toEqual({ shared: false, read: false });
+    // The context is what the attach-first path goes by (a hand-edited one shows it).
+    expect(await publishWith({ [MULTIATTACH]: 'false', [SHARED]: 'true' })).toEqual({ shared: true, read: false });
+    // A context that does not say (a PV from before the key): the volume is read for it.
+    expect(await publishWith({ [MULTIATTACH]: 'false' })).toEqual({ shared: false, read: true });
+  });
+});

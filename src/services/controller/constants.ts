@@ -29,6 +29,13 @@ export const META_TOPOLOGY = `${PREFIX}/topology`;
  */
 export const CTX_MULTIATTACH = `${PREFIX}/multiattach`;
 
+/**
+ * volume_context key: whether the volume's iSCSI targets carry other volumes' LUNs too ("true"|
+ * "false", Cinder 3.48 `shared_targets`; absent where Cinder does not say). The publish that skips
+ * the read takes it from here for the node's identity check.
+ */
+export const CTX_SHARED_TARGETS = `${PREFIX}/shared-targets`;
+
 /** volume_context key: the volume was made from a snapshot or a clone (value "snapshot"|"volume"). */
 export const CTX_SOURCE = `${PREFIX}/source`;
 

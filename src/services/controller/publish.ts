@@ -12,7 +12,7 @@ import { removeAll, summary } from './attachment-calls.js';
 import { encodeNodeRecord, nodeRecordKey, planAttachments, readNodeRecords, type NodeRecord } from './attachments.js';
 import type { HandlerDeps } from './deps.js';
 import { hostConnector } from './host-connector.js';
-import { CTX_MULTIATTACH } from './constants.js';
+import { CTX_MULTIATTACH, CTX_SHARED_TARGETS } from './constants.js';
 import { findVolume } from './lookup.js';
 import { isUuid } from './tokens.js';
 import { capabilityProblem, isMultiNode, isReadOnlyMode, requireCapabilities } from './volume-capabilities.js';
@@ -44,8 +44,9 @@ export function publishHandler(d: HandlerDeps) {
     }
     const mode: 'ro' | 'rw' = req.readonly || (isReadOnlyMode(cap) && features.attachMode) ? 'ro' : 'rw';
 
-    if (req.volume_context?.[CTX_MULTIATTACH] === 'false' && !isMultiNode(cap) && isUuid(volumeId)) {
-      const fast = await attachDirectly(d, { id: volumeId }, node, req.node_id, mode, ctx);
+    const known = knownFromContext(req.volume_context, features.sharedTargets);
+    if (known && !isMultiNode(cap) && isUuid(volumeId)) {
+      const fast = await attachDirectly(d, { id: volumeId, ...known }, node, req.node_id, mode, ctx);
       if (fast) return { publish_context: fast };
     }
 
@@ -114,6 +115,19 @@ function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: PublishedVolume, node
   // Whether the target also carries other volumes' LUNs is a property of the volume (3.48).
   if (conn.type === 'iscsi' && vol.sharedTargets !== undefined) conn.sharedTargets = vol.sharedTargets;
   return encodePublishContext(conn, a.id, vol.id, node.sealKey);
+}
+
+/**
+ * What the volume_context CreateVolume answered tells about the volume, when it is enough to
+ * attach without reading the volume: it says the volume is not multiattach, and it says whether
+ * its targets are shared wherever Cinder reports that (3.48), since the node's identity check
+ * needs it (a PV without that key takes the path that reads). Undefined otherwise.
+ */
+function knownFromContext(context: Record<string, string> | undefined, cinderReportsSharedTargets: boolean): Omit<PublishedVolume, 'id'> | undefined {
+  if (context?.[CTX_MULTIATTACH] !== 'false') return undefined;
+  const shared = context[CTX_SHARED_TARGETS];
+  if (shared === 'true' || shared === 'false') return { sharedTargets: shared === 'true' };
+  return cinderReportsSharedTargets ? undefined : {};
 }
 
 /**
