@@ -4,18 +4,26 @@ import type { RunningEmulator } from './types.js';
 
 let emu: RunningEmulator;
 let cinder: Cinder;
+let startMs: number;
 
 beforeAll(async () => {
-  ({ emu, cinder } = await emulator({ quotas: { volumes: -1, gigabytes: -1 } }));
+  const t0 = performance.now();
+  ({ emu, cinder } = await emulator({ quotas: { volumes: -1, gigabytes: -1 }, seedVolumes: { count: 5000, namePrefix: 'tool', metadata: { owner: 'someone-else' } } }));
+  startMs = performance.now() - t0;
 });
 afterAll(() => emu.stop());
 
 describe('seedVolumes', () => {
   it('adds thousands of old, available volumes at once, that the updated_at filter leaves out', async () => {
-    const t0 = performance.now();
-    const ids = emu.seedVolumes(5000, { namePrefix: 'tool', metadata: { owner: 'someone-else' } });
-    expect(performance.now() - t0).toBeLessThan(5000);
-    expect(new Set(ids).size).toBe(5000);
+    expect(startMs).toBeLessThan(5000);
+    const ids = new Set<string>();
+    for (let marker = ''; ; ) {
+      const { volumes } = (await cinder.get(`/volumes?limit=1000${marker ? `&marker=${marker}` : ''}`)).body as { volumes: { id: string }[] };
+      if (volumes.length === 0) break;
+      for (const v of volumes) ids.add(v.id);
+      marker = volumes.at(-1)?.id ?? '';
+    }
+    expect(ids.size).toBe(5000);
     const page = await cinder.get('/volumes/detail?limit=1000');
     expect(page.body.volumes).toHaveLength(1000);
     expect(page.body.volumes[0]).toMatchObject({ status: 'available', metadata: { owner: 'someone-else' }, attachments: [] });

@@ -9,7 +9,7 @@ import { defaultType } from './volume-types.js';
  * and last updated `ageMs` ago (an hour by default), without backing files and without going
  * through the API — 10,000 in milliseconds; they count in the quota usage like any volume — so
  * benchmarks and tests can see how the driver behaves in a large project shared with other
- * tenants' tooling.
+ * tenants' tooling. Asked for by the start option `seedVolumes`.
  */
 export interface SeedOptions {
   /** Default "seeded-<n>". */

@@ -87,6 +87,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     maxVersion,
     defaultQuotas: defaultQuotas(opts.quotas),
   };
+  if (opts.seedVolumes) seedVolumes(env, projectId, opts.seedVolumes.count, opts.seedVolumes);
 
   const urls: ServiceUrls = { cinder: '', keystone: '' };
   const withKeystone = opts.keystonePort !== undefined;
@@ -173,7 +174,6 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     resetStats: () => stats.reset(),
     createApplicationCredential,
     expireTokens,
-    seedVolumes: (count, o) => seedVolumes(env, projectId, count, o),
     stop,
   };
 }

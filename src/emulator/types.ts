@@ -131,6 +131,8 @@ export interface EmulatorOptions {
   quotas?: EmulatorQuotas;
   /** iSCSI portals handed out (the first one is target_portal; all of them with multipath). Default 127.0.0.1:3260, 127.0.0.2:3260. */
   iscsiPortals?: string[];
+  /** Pre-existing available volumes put into the first user's project at start (seed.ts). */
+  seedVolumes?: SeedOptions & { count: number };
 }
 
 export interface RunningEmulator {
@@ -149,7 +151,5 @@ export interface RunningEmulator {
   createApplicationCredential(userName: string, name: string): { id: string; secret: string };
   /** Every issued token becomes invalid (Cinder answers 401). */
   expireTokens(): void;
-  /** Adds `count` pre-existing available volumes to the project (seed.ts); returns their ids. */
-  seedVolumes(count: number, opts?: SeedOptions): string[];
   stop(): Promise<void>;
 }

@@ -32,9 +32,9 @@ export async function runB9(
   sc: B9Scenario,
 ): Promise<B9Result> {
   const tag = `b9-${sc.seeded}-${sc.maxMicroversion ?? 'latest'}`;
-  const emu = await startBenchEmulator(DELAY_MS, join(dir, `emu-${tag}`), sc.maxMicroversion);
+  const seed = sc.seeded > 0 ? { count: sc.seeded, namePrefix: 'other-tenant-tool', metadata: { owner: 'someone-else' } } : undefined;
+  const emu = await startBenchEmulator(DELAY_MS, join(dir, `emu-${tag}`), sc.maxMicroversion, seed);
   try {
-    if (sc.seeded > 0) emu.seedVolumes(sc.seeded, { namePrefix: 'other-tenant-tool', metadata: { owner: 'someone-else' } });
     const ctl = await controllerFor(emu, `ctl-${tag}`);
     try {
       await call(ctl.clients.controller, 'CreateVolume', { name: `${tag}-warmup`, capacity_range: { required_bytes: String(GiB) }, volume_capabilities: [capability()], parameters: {} });

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { csiClients, rpc, type CsiClients } from '../../src/demo/csi-client.js';
-import { startEmulator, type EmulatorStats, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type EmulatorOptions, type EmulatorStats, type RunningEmulator } from '../../src/emulator/index.js';
 import { spawnDriver, type SpawnedDriver } from '../helpers/spawn-driver.js';
 
 /** Shared helpers of the benchmarks (not a test file: vitest never picks it up). */
@@ -78,11 +78,12 @@ export function installRequestRecorder(): void {
   } as typeof Server.prototype.emit;
 }
 
-export async function startBenchEmulator(delayMs: number, stateDir: string, maxMicroversion?: string): Promise<RunningEmulator> {
+export async function startBenchEmulator(delayMs: number, stateDir: string, maxMicroversion?: string, seedVolumes?: EmulatorOptions['seedVolumes']): Promise<RunningEmulator> {
   return startEmulator({
     delayMs,
     stateDir,
     ...(maxMicroversion ? { maxMicroversion } : {}),
+    ...(seedVolumes ? { seedVolumes } : {}),
     // Unlimited: the emulator then never counts usage (B9's 10,000 volumes would slow its creates).
     quotas: { volumes: -1, snapshots: -1, gigabytes: -1, per_volume_gigabytes: -1 },
   });
