@@ -12,7 +12,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CSI_LOADER_OPTIONS, csiProtoPath, loadCsi, loadCsiPackageDefinition } from '../src/csi/proto.js';
+import { CSI_LOADER_OPTIONS, loadCsi, loadCsiPackageDefinition } from '../src/csi/proto.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GENERATED = join(ROOT, 'src', 'generated');
@@ -79,7 +79,7 @@ function reflect(): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (origin, target) =>
     target.startsWith('google/protobuf/') ? join(protobufDir, target) : protobuf.util.path.resolve(origin, target);
-  root.loadSync(csiProtoPath(), { keepCase: true });
+  root.loadSync(join(ROOT, 'proto', 'csi.proto'), { keepCase: true });
   root.resolveAll();
   return root;
 }

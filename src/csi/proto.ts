@@ -3,9 +3,6 @@
 // the descriptor that script also writes (src/csi/csi-descriptor.ts). The
 // conversion options below must match the generator's flags
 // (test/proto-generated.test.ts checks both).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/light.js';
 import type { ProtoGrpcType } from '../generated/csi.js';
@@ -22,24 +19,6 @@ export const CSI_LOADER_OPTIONS = {
   defaults: true,
   oneofs: true,
 } as const satisfies protobuf.IConversionOptions & { keepCase: boolean };
-
-// The CSI spec's csi.proto of v1.12.0.
-const PROTO_RELATIVE = join('proto', 'csi.proto');
-
-/**
- * Absolute path of proto/csi.proto. Walks up from this module, so it works
- * from src/csi (tsx, vitest) and from dist/csi (built package) alike.
- */
-export function csiProtoPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, PROTO_RELATIVE);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find ${PROTO_RELATIVE} above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
 
 let cachedDefinition: PackageDefinition | undefined;
 let cachedCsi: CsiV1 | undefined;
