@@ -68,8 +68,8 @@ describe('dist/', () => {
 
   // Files of types alone (message types, dependency interfaces) emit an empty module that nothing
   // loads at run time; it holds no code, so it does not count. generated/ is proto-loader-gen-types'
-  // output for proto/csi.proto: the driver imports only its types (gRPC loads the .proto itself
-  // at run time), but the generator writes each enum as a value table too, which tsc emits.
+  // output for proto/csi.proto: the driver imports only its types (the services are built from
+  // src/csi/csi-descriptor.ts at run time), but the generator writes each enum as a value table too, which tsc emits.
   it(`holds no module with code that ${ENTRY} cannot reach`, () => {
     const unreachable = [...modules]
       .filter(([m, text]) => !graph.reached.has(m) && !m.startsWith(GENERATED) && hasRuntimeCode(m, text))
