@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # cinder-metal-csi: one image for both the controller (--mode=controller) and the node plugin
 # (--mode=node). Build: docker build -t ghcr.io/kungze/cinder-metal-csi:v0.1.0 .
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The Node major is the one package.json's engines names and the one CI tests on
+# (scripts/node-runtime.sh); test/deploy/dockerfile.test.ts keeps the three equal.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- builder: install every dependency, compile TypeScript, drop dev dependencies ----
 FROM ${NODE_IMAGE} AS builder
@@ -20,7 +22,7 @@ RUN npm run build \
 #   e2fsprogs      mkfs.ext4, mkfs.ext3, e2fsck, resize2fs
 #   xfsprogs       mkfs.xfs, xfs_growfs
 #   btrfs-progs    mkfs.btrfs, btrfs
-#   util-linux     blkid, blockdev, lsblk, nsenter (--host-exec=nsenter)
+#   util-linux     blkid, blockdev, nsenter (--host-exec=nsenter)
 #   mount          mount, umount, losetup
 #   coreutils      chroot (--host-exec=chroot); Essential, listed to keep the contract explicit
 #   open-iscsi     iscsiadm (talks to the HOST's iscsid; the image's iscsid is never started)

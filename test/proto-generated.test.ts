@@ -12,7 +12,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CSI_LOADER_OPTIONS, csiProtoPath, loadCsi, loadCsiPackageDefinition } from '../src/csi/proto.js';
+import { CSI_LOADER_OPTIONS, loadCsi, loadCsiPackageDefinition } from '../src/csi/proto.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GENERATED = join(ROOT, 'src', 'generated');
@@ -79,7 +79,7 @@ function reflect(): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (origin, target) =>
     target.startsWith('google/protobuf/') ? join(protobufDir, target) : protobuf.util.path.resolve(origin, target);
-  root.loadSync(csiProtoPath(), { keepCase: true });
+  root.loadSync(join(ROOT, 'proto', 'csi.proto'), { keepCase: true });
   root.resolveAll();
   return root;
 }
@@ -325,18 +325,26 @@ describe('loadCsi()', () => {
     expect(decodedCaps.capabilities[0]).toEqual({ rpc: { type: 'MODIFY_VOLUME' }, type: 'rpc' });
   });
 
-  it('agrees with the raw package definition', () => {
-    type Descriptor = {
-      field: { name: string; number: number }[];
-      nestedType: ({ name: string; enumType: { value: { name: string; number: number }[] }[] } & Descriptor)[];
-    };
-    const def = loadCsiPackageDefinition();
-    const message = (name: string) => (def[`csi.v1.${name}`] as { type: Descriptor }).type;
-    const field = (name: string, f: string) => message(name).field.find((x) => x.name === f)?.number;
-    expect(field('CreateVolumeRequest', 'accessibility_requirements')).toBe(7);
-    expect(field('NodeGetInfoResponse', 'max_volumes_per_node')).toBe(2);
-    const accessMode = message('VolumeCapability').nestedType.find((n) => n.name === 'AccessMode');
-    const mode = accessMode?.enumType[0]?.value.find((v) => v.name === 'SINGLE_NODE_MULTI_WRITER');
-    expect(mode?.number).toBe(7);
+  it('puts fields on the wire under the .proto\'s numbers (descriptor agrees with proto/csi.proto)', () => {
+    const fromProto = reflect();
+    const { Controller, Node } = loadCsi();
+    const create = Controller.service.CreateVolume;
+    const wire = create.requestSerialize({
+      name: 'v',
+      accessibility_requirements: { requisite: [{ segments: { zone: 'a' } }] },
+      volume_capabilities: [{ mount: {}, access_mode: { mode: 'SINGLE_NODE_MULTI_WRITER' } }],
+    });
+    const raw = fromProto.lookupType('csi.v1.CreateVolumeRequest').decode(wire).toJSON();
+    expect(raw).toMatchObject({ name: 'v', accessibility_requirements: { requisite: [{ segments: { zone: 'a' } }] } });
+    expect(raw.volume_capabilities[0].access_mode.mode).toBe('SINGLE_NODE_MULTI_WRITER');
+    const info = fromProto.lookupType('csi.v1.NodeGetInfoResponse');
+    const encoded = Buffer.from(info.encode(info.fromObject({ node_id: 'n', max_volumes_per_node: 7 })).finish());
+    expect(Node.service.NodeGetInfo.responseDeserialize(encoded)).toMatchObject({ node_id: 'n', max_volumes_per_node: '7' });
+    expect(Object.keys(loadCsiPackageDefinition()).sort()).toEqual(['csi.v1.Controller', 'csi.v1.GroupController', 'csi.v1.Identity', 'csi.v1.Node', 'csi.v1.SnapshotMetadata']);
+  });
+
+  it('is built from a descriptor that is fresh (scripts/gen-csi-descriptor.mjs --check)', () => {
+    const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'gen-csi-descriptor.mjs'), '--check'], { encoding: 'utf8' });
+    expect(out).toContain('up to date');
   });
 });

@@ -76,7 +76,7 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
   if (!config) throw new Error('--cloud-config is required in controller mode');
   // Loaded on demand: a node plugin never pays for the Cinder client (axios) at start-up.
   const { createCinderClient, createSnapshotWaiter, createVolumeWaiter } = await import('../cinder/index.js');
-  const { createControllerHandlers } = await import('../services/controller/index.js');
+  const { createControllerHandlers, META_CLUSTER } = await import('../services/controller/index.js');
   const controllerLog = log.child({ service: 'controller' });
   // cloud.conf's [Global] keys map one to one onto the client's config; [BlockStorage] adds the
   // strategy and the endpoint.
@@ -86,7 +86,11 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
   );
   const handlers = createControllerHandlers({
     cinder,
-    waiter: { volumes: createVolumeWaiter(cinder, { log: controllerLog }), snapshots: createSnapshotWaiter(cinder, { log: controllerLog }) },
+    waiter: {
+      // The cluster tag narrows the waiter's lists to this cluster's volumes when all it waits for carry it.
+      volumes: createVolumeWaiter(cinder, { log: controllerLog, clusterTag: { key: META_CLUSTER, value: config.blockStorage.clusterId } }),
+      snapshots: createSnapshotWaiter(cinder, { log: controllerLog }),
+    },
     clusterId: config.blockStorage.clusterId,
     registry,
     ignoreVolumeAz: config.blockStorage.ignoreVolumeAz,

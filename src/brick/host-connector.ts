@@ -1,17 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { hostname, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 
 /**
  * Facts about this host that Cinder needs in the connector of an attachment (design §3): the
- * iSCSI initiator name, the storage IP and the host name. Nothing here touches the network.
+ * iSCSI initiator name and the storage IP. Nothing here touches the network.
  */
-export interface HostFacts {
-  hostname: string;
-  /** IPv4 address of the interface that carries the default route. */
-  ip?: string;
-  /** iSCSI initiator IQN from /etc/iscsi/initiatorname.iscsi. */
-  initiator?: string;
-}
 
 /** `InitiatorName=iqn.1993-08.org.debian:01:abcdef` → the IQN; comments and blanks ignored. */
 export function parseInitiatorName(text: string): string | undefined {
@@ -72,25 +65,4 @@ export async function defaultRouteIpv4(
   const iface = parseDefaultRouteInterface(text);
   if (!iface) return undefined;
   return ipv4Of(iface, options.interfaces ?? networkInterfaces());
-}
-
-export async function hostFacts(
-  options: {
-    initiatorPath?: string;
-    routePath?: string;
-    interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
-    hostname?: string;
-    /** An explicit storage IP (--node-ip) wins over the default route. */
-    ip?: string;
-  } = {},
-): Promise<HostFacts> {
-  const [initiator, routeIp] = await Promise.all([
-    readInitiatorName(options.initiatorPath),
-    options.ip ? Promise.resolve(options.ip) : defaultRouteIpv4(options),
-  ]);
-  return {
-    hostname: options.hostname ?? hostname(),
-    ...(routeIp ? { ip: routeIp } : {}),
-    ...(initiator ? { initiator } : {}),
-  };
 }

@@ -55,17 +55,11 @@ export function buildQuery(query: ApiRequest['query']): string {
 export class CinderApi {
   private negotiated: Promise<CinderFeatures> | undefined;
   private known: CinderFeatures | undefined;
-  private calls = 0;
 
   constructor(
     readonly auth: AuthProvider,
     readonly deps: RequestDeps,
   ) {}
-
-  /** Requests sent through send() so far (replays included), for tests and benchmarks. */
-  requestCount(): number {
-    return this.calls;
-  }
 
   /** The negotiated features, negotiating once (single flight) on first use. */
   features(opts: CallOptions = {}): Promise<CinderFeatures> {
@@ -137,7 +131,6 @@ export class CinderApi {
   }
 
   private async attempt(req: ApiRequest, session: AuthSession, features: CinderFeatures, opts: CallOptions): Promise<ApiResponse> {
-    this.calls++;
     const spec: RequestSpec = {
       service: 'cinder',
       method: req.method,

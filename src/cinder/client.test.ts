@@ -8,7 +8,7 @@ import type { CinderClientConfig } from './config.js';
 import { CinderError, QuotaExceededError, isNotFound, isOutcomeUnknown } from './errors.js';
 import type { HttpRequest } from './http.js';
 import { createCinderMetrics } from './metrics.js';
-import { FakeTransport, cinderFault, jsonReply, networkError, timeoutError, versionDocument } from './testing.js';
+import { FakeTransport, cinderFault, jsonReply, networkError, timeoutError, versionDocument } from '../../test/fakes/fake-transport.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const ENDPOINT = `http://cinder.test:8776/v3/${PROJECT}`;

@@ -20,7 +20,7 @@ import * as vols from './volumes.js';
  * The one interface the controller programs against (and fakes in its unit tests). Every method
  * takes a trailing `opts` with the RPC's AbortSignal and deadline (an RpcContext fits).
  *
- * Errors: typed CinderError (see errors.ts: isNotFound, isQuotaExceeded, isOutcomeUnknown, ...);
+ * Errors: typed CinderError (see errors.ts: isNotFound, QuotaExceededError, isOutcomeUnknown, ...);
  * an aborted call rejects with the signal's reason. Lookups of one object (`get*`) throw a typed
  * not-found rather than returning undefined.
  */
@@ -159,10 +159,6 @@ export class HttpCinderClient implements CinderClient {
 
   getQuotaUsage(opts?: CallOptions): Promise<QuotaUsage> {
     return quotas.getQuotaUsage(this.api, opts);
-  }
-  /** Admin/test helper, not part of CinderClient: sets quotas of `opts.projectId` (default: own). */
-  setQuota(limits: Record<string, number>, opts?: CallOptions & { projectId?: string }): Promise<void> {
-    return quotas.setQuota(this.api, limits, opts);
   }
   getLimits(opts?: CallOptions): Promise<AbsoluteLimits> {
     return quotas.getLimits(this.api, opts);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mapError } from '../csi/error-map.js';
 import { Code } from '../util/errors.js';
-import { CinderError, KeystoneError, QuotaExceededError, isNotFound, isTransient, parseErrorBody, parseRetryAfter } from './errors.js';
+import { CinderError, KeystoneError, QuotaExceededError, isNotFound, parseErrorBody, parseRetryAfter } from './errors.js';
 
 describe('parseErrorBody', () => {
   it.each([
@@ -50,8 +50,6 @@ describe('typed errors through the edge table', () => {
   it('helpers classify', () => {
     const nf = new CinderError({ ...base, kind: 'http', status: 404, message: 'x' });
     expect(isNotFound(nf)).toBe(true);
-    expect(isTransient(nf)).toBe(false);
-    expect(isTransient(new CinderError({ ...base, kind: 'timeout', message: 'x' }))).toBe(true);
     expect(isNotFound(new Error('404'))).toBe(false);
   });
 });

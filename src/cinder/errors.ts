@@ -91,17 +91,11 @@ export class KeystoneError extends CinderError {
   }
 }
 
-export function isCinderError(err: unknown): err is CinderError {
-  return err instanceof CinderError;
-}
 export function isNotFound(err: unknown): boolean {
   return err instanceof CinderError && err.status === 404;
 }
 export function isBadRequest(err: unknown): boolean {
   return err instanceof CinderError && err.status === 400;
-}
-export function isConflict(err: unknown): boolean {
-  return err instanceof CinderError && err.status === 409;
 }
 export function isUnauthorized(err: unknown): boolean {
   return err instanceof CinderError && err.status === 401;
@@ -109,21 +103,8 @@ export function isUnauthorized(err: unknown): boolean {
 export function isForbidden(err: unknown): boolean {
   return err instanceof CinderError && err.status === 403;
 }
-export function isQuotaExceeded(err: unknown): err is QuotaExceededError {
-  return err instanceof QuotaExceededError;
-}
 export function isOutcomeUnknown(err: unknown): boolean {
   return err instanceof CinderError && err.outcomeUnknown;
-}
-export function isTimeout(err: unknown): boolean {
-  return err instanceof CinderError && err.kind === 'timeout';
-}
-/** Worth trying again later (UNAVAILABLE-kind): no answer, 5xx, or a rate limit with Retry-After. */
-export function isTransient(err: unknown): boolean {
-  if (!(err instanceof CinderError) || err.quota) return false;
-  if (err.kind === 'network' || err.kind === 'timeout') return true;
-  const s = err.status ?? 0;
-  return s >= 500 || ((s === 413 || s === 429) && (err.retryAfter ?? 0) > 0);
 }
 
 export interface ParsedErrorBody {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../test/helpers/log-capture.js';
 import { createCinderClient } from './client.js';
 import { InvalidClientConfigError } from './config.js';
-import { AxiosTransport, TransportError } from './http.js';
+import { AxiosTransport, RECENT_IDLE_MS, TransportError } from './http.js';
 
 /** The axios transport against real sockets: statuses, timeouts, resets, refusals and TLS. */
 
@@ -79,6 +79,16 @@ describe('AxiosTransport over HTTP', () => {
       code: 'ECONNRESET',
       maybeSent: true,
     });
+  });
+
+  it('a POST reuses only a connection idle for less than a second, never an older one', async () => {
+    handler = (req, res) => res.end(String(req.socket.remotePort));
+    const post = async (): Promise<string> => (await transport.request({ method: 'POST', url: `${base}/volumes`, body: {}, timeoutMs: 2000, freshConnection: true })).text;
+    const first = await post();
+    const second = await post();
+    expect(second).toBe(first);
+    await new Promise((r) => setTimeout(r, RECENT_IDLE_MS + 300));
+    expect(await post()).not.toBe(first);
   });
 
   it('a refused connection certainly never reached the server', async () => {

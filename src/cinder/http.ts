@@ -22,9 +22,9 @@ export interface HttpRequest {
   /** The caller's cancellation. */
   signal?: AbortSignal;
   /**
-   * Send on a fresh connection. Used for non-idempotent POSTs: a pooled keep-alive socket the
-   * server already closed fails with ECONNRESET, which for a create would leave us not knowing
-   * whether the object exists.
+   * Send on a fresh connection: a new one, or one idle for less than RECENT_IDLE_MS. Used for
+   * non-idempotent POSTs: a pooled keep-alive socket the server already closed fails with
+   * ECONNRESET, which for a create would leave us not knowing whether the object exists.
    */
   freshConnection?: boolean;
 }
@@ -71,6 +71,9 @@ export interface TlsOptions {
   insecure?: boolean;
 }
 
+/** How long a connection may have been idle and still carry a non-idempotent request. */
+export const RECENT_IDLE_MS = 1000;
+
 export class AxiosTransport implements HttpTransport {
   private readonly ax: AxiosInstance;
   private readonly agents: { http: http.Agent; https: https.Agent };
@@ -84,9 +87,13 @@ export class AxiosTransport implements HttpTransport {
       http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
       https: new https.Agent({ keepAlive: true, maxSockets: 64, ...tlsOpts }),
     };
+    // "Fresh" = a new connection, or one that finished a request less than a second ago: a
+    // server's keep-alive timeout is longer than that (seconds to minutes), so it cannot be
+    // closing it under us, and a burst of creates does not pay a TCP (and TLS) handshake each.
+    // A free socket idle longer is destroyed by the agent (its `timeout`).
     this.freshAgents = {
-      http: new http.Agent({ keepAlive: false }),
-      https: new https.Agent({ keepAlive: false, ...tlsOpts }),
+      http: new http.Agent({ keepAlive: true, maxSockets: 64, timeout: RECENT_IDLE_MS, scheduling: 'lifo' }),
+      https: new https.Agent({ keepAlive: true, maxSockets: 64, timeout: RECENT_IDLE_MS, scheduling: 'lifo', ...tlsOpts }),
     };
     this.ax = axios.create({
       validateStatus: () => true,

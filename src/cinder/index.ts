@@ -26,28 +26,15 @@ export {
   QuotaExceededError,
   errorMessageOf,
   isBadRequest,
-  isCinderError,
-  isConflict,
   isForbidden,
   isNotFound,
   isOutcomeUnknown,
-  isQuotaExceeded,
-  isTimeout,
-  isTransient,
   isUnauthorized,
   type CinderErrorKind,
 } from './errors.js';
 export { featuresFor, MIN_MICROVERSION, MAX_MICROVERSION, type CinderFeatures } from './microversion.js';
-export {
-  BatchedWaiter,
-  createSnapshotWaiter,
-  createVolumeWaiter,
-  type BatchedWaiterOptions,
-  type WaitOptions,
-  type WaitResult,
-  type WaitVerdict,
-  type WaiterSource,
-  type WaiterStats,
-} from './waiter.js';
-export { ManualClock, systemClock, type Clock } from './clock.js';
+export { BatchedWaiter, type BatchedWaiterOptions, type WaitOptions, type WaitResult, type WaitVerdict, type WaiterSource, type WaiterStats } from './waiter.js';
+export { createSnapshotWaiter, createVolumeWaiter, type VolumeWaiterOptions } from './waiters.js';
+export type { PollAnswer, PollSource, PollTarget } from './poll.js';
+export { systemClock, type Clock } from './clock.js';
 export { ConnectionInfoError, parseConnectionInfo } from './connection-info.js';

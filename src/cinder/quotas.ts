@@ -31,19 +31,6 @@ export async function getQuotaUsage(api: CinderApi, opts?: CallOptions): Promise
   return api.parse(req, res, (b) => parseQuotaUsage(asObject(b, 'body').quota_set));
 }
 
-/**
- * Sets quota limits (`PUT /os-quota-sets/{project}`) of `projectId`, by default the session's own
- * project. Admin only on a real cloud; used by tests and tooling, not by the driver.
- */
-export async function setQuota(api: CinderApi, limits: Record<string, number>, opts: CallOptions & { projectId?: string } = {}): Promise<void> {
-  const project = opts.projectId ?? (await api.projectId(opts));
-  if (!project) throw internal('cannot set quotas: the session has no project id');
-  await api.send(
-    { method: 'PUT', route: '/os-quota-sets/{project}', path: `/os-quota-sets/${encodeId(project)}`, body: { quota_set: limits } },
-    opts,
-  );
-}
-
 export async function getLimits(api: CinderApi, opts?: CallOptions): Promise<AbsoluteLimits> {
   const req = { method: 'GET' as const, route: '/limits', path: '/limits' };
   const res = await api.send(req, opts);

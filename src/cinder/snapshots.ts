@@ -20,6 +20,8 @@ export interface ListSnapshotsRequest {
   volumeId?: string;
   name?: string;
   status?: string;
+  /** Every pair must match. */
+  metadata?: Record<string, string>;
   limit?: number;
   marker?: string;
 }
@@ -48,7 +50,14 @@ export async function listSnapshots(api: CinderApi, r: ListSnapshotsRequest = {}
     method: 'GET' as const,
     route: '/snapshots/detail',
     path: '/snapshots/detail',
-    query: { volume_id: r.volumeId, name: r.name, status: r.status, limit: ask, marker: r.marker },
+    query: {
+      volume_id: r.volumeId,
+      name: r.name,
+      status: r.status,
+      metadata: r.metadata && Object.keys(r.metadata).length > 0 ? JSON.stringify(r.metadata) : undefined,
+      limit: ask,
+      marker: r.marker,
+    },
   };
   const res = await api.send(req, opts);
   return api.parse(req, res, (b) => {

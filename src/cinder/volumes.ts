@@ -25,6 +25,12 @@ export interface VolumeFilter {
   status?: string;
   /** Every pair must match. */
   metadata?: Record<string, string>;
+  /**
+   * Only volumes whose `updated_at` is at or after this instant (epoch ms): the 3.60 filter
+   * `updated_at=gte:<time>` (features().updatedAtFilters). Below 3.60 Cinder drops the filter
+   * silently and answers as if it was not given, so callers check the feature first.
+   */
+  updatedSince?: number;
 }
 
 export interface ListVolumesRequest extends VolumeFilter {
@@ -58,6 +64,7 @@ function filterQuery(f: VolumeFilter): Record<string, string | undefined> {
     status: f.status,
     // Cinder reads the metadata filter as a dict literal; JSON of string pairs is one.
     metadata: f.metadata && Object.keys(f.metadata).length > 0 ? JSON.stringify(f.metadata) : undefined,
+    updated_at: f.updatedSince !== undefined ? `gte:${new Date(f.updatedSince).toISOString()}` : undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, flush } from './clock.js';
+import { ManualClock, flush } from '../../test/fakes/manual-clock.js';
 import type { CallOptions } from './request.js';
 import { BatchedWaiter, type WaitResult, type WaitVerdict } from './waiter.js';
 
@@ -251,5 +251,73 @@ describe('BatchedWaiter', () => {
     kind.set('a', 'available');
     await clock.advance(150);
     await expect(p2).resolves.toMatchObject({ outcome: 'done' });
+  });
+});
+
+describe('BatchedWaiter watch', () => {
+  it('reports the other listed objects that share the watched key, before the verdict', async () => {
+    const clock = new ManualClock();
+    const objects: Array<Obj & { name: string }> = [
+      { id: 'mine', status: 'creating', name: 'pvc-1' },
+      { id: 'twin', status: 'creating', name: 'pvc-1' },
+      { id: 'other', status: 'creating', name: 'pvc-2' },
+    ];
+    const waiter = new BatchedWaiter<Obj & { name: string }>(
+      { listAll: async () => objects.map((o) => ({ ...o })) },
+      { kind: 'volume', clock, minIntervalMs: 100, singleGet: false, keyOf: (o) => o.name },
+    );
+    const reports: string[][] = [];
+    objects[0]!.status = 'available';
+    const p = waiter.waitFor('mine', { until: untilAvailable, watch: { key: 'pvc-1', report: (os) => reports.push(os.map((o) => o.id)) } });
+    await clock.advance(100);
+    await expect(p).resolves.toMatchObject({ outcome: 'done' });
+    expect(reports).toEqual([['twin']]);
+  });
+
+  it('hands the caller\'s current state and since to the source', async () => {
+    const clock = new ManualClock();
+    const polls: unknown[] = [];
+    const waiter = new BatchedWaiter<Obj>(
+      {
+        poll: async (targets) => {
+          polls.push(targets.map((t) => ({ ...t })));
+          return { seen: new Map([['a', { id: 'a', status: 'available' }]]), gone: new Set<string>() };
+        },
+      },
+      { kind: 'volume', clock, minIntervalMs: 100 },
+    );
+    const t0 = clock.now();
+    const p = waiter.waitFor('a', { until: untilAvailable, current: { id: 'a', status: 'creating' }, since: t0 - 5000 });
+    await clock.advance(100);
+    await expect(p).resolves.toMatchObject({ outcome: 'done' });
+    expect(polls).toEqual([[{ id: 'a', since: t0 - 5000, wantsList: false, last: { id: 'a', status: 'creating' } }]]);
+  });
+});
+
+describe('BatchedWaiter pace', () => {
+  it('ticks every 100 ms by default, and every second once every wait is older than a minute', async () => {
+    const clock = new ManualClock();
+    const kind = new FakeKind(clock);
+    kind.add('a');
+    kind.add('b');
+    const waiter = new BatchedWaiter<Obj>(kind.source(), { kind: 'volume', clock });
+    void waiter.waitFor('a', { until: untilAvailable });
+    void waiter.waitFor('b', { until: untilAvailable });
+    const start = clock.now();
+    await clock.advance(1000);
+    expect(kind.listCalls.length).toBe(10);
+    await clock.advance(59_000);
+    const before = kind.listCalls.length;
+    await clock.advance(10_000);
+    expect(kind.listCalls.length - before).toBeLessThanOrEqual(11);
+    expect(kind.listCalls.length - before).toBeGreaterThanOrEqual(9);
+    // a new wait: fast again
+    kind.add('c');
+    void waiter.waitFor('c', { until: untilAvailable });
+    const mark = kind.listCalls.length;
+    await clock.advance(1000);
+    expect(kind.listCalls.length - mark).toBe(10);
+    expect(clock.now() - start).toBe(71_000);
+    waiter.stop();
   });
 });

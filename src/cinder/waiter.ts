@@ -1,31 +1,29 @@
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
-import type { CinderClient } from './client.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { errorMessageOf, isNotFound } from './errors.js';
+import { errorMessageOf } from './errors.js';
+import { isPollSource, type PollAnswer, type PollCounters, type PollSource, type PollTarget, type WaiterSource } from './poll.js';
+import { walkSource } from './poll-walk.js';
 import type { CallOptions } from './request.js';
-import type { Snapshot, Volume } from './types.js';
+
+export type { WaiterSource } from './poll.js';
 
 /**
  * Batched status polling (design §5). Every concurrent wait of one kind (volumes, snapshots)
- * shares one poller: per tick it lists the whole kind once (`/volumes/detail` page walk) and
- * settles each waiter from that listing, instead of one GET per object.
+ * shares one poller: per tick one poll answers for all of them, instead of one GET per object.
+ * What a poll asks Cinder is the source's business (poll.ts): for volumes on Cinder ≥ 3.60 only
+ * what changed since the last tick (poll-changes.ts), so a tick's cost follows what is in flight,
+ * not the size of the project.
  *
- * - Ticks adapt: the first comes `minIntervalMs` (100 ms) after a wait starts, then ×`factor`
- *   (1.25) up to `maxIntervalMs` (200 ms); a new wait resets to fast. The poller stops when
- *   nothing waits.
- * - An id absent from a complete listing is gone (what delete waits want).
+ * - Ticks: the first comes `minIntervalMs` (100 ms) after a wait starts, then ×`factor` up to
+ *   `maxIntervalMs` (100 ms by default: steady); a new wait resets to fast; once every wait is
+ *   older than `slowAfterMs` (60 s), every `slowIntervalMs` (1 s). The poller stops when nothing
+ *   waits.
  * - `error*` statuses are terminal: the wait resolves `failed` whatever `until` says.
  * - The caller's deadline resolves `timeout` (the caller answers ABORTED); its signal resolves
- *   `aborted`. A failing list call is logged and retried next tick, never fatal by itself.
- *
- * Trade-offs. Cinder has no "these ids" filter, and at 3.44 any query parameter it does not
- * know silently empties the list, so only supported filters may be used — and none narrows to a
- * set of ids. Hence: with one waiter, one `GET /volumes/{id}` per tick (cheapest on a large
- * project); with more, one unfiltered page walk per tick (one request per `osapi_max_limit`
- * objects, 1000 by default), which for many waiters is far fewer requests than per-id GETs.
- * Waiters registered while a list is in flight are judged on the next tick, so an object created
- * after the list started is not mistaken for gone.
+ *   `aborted`. A failing poll is logged and retried next tick, never fatal by itself.
+ * - Waiters registered while a poll is in flight are judged on the next tick, so an object
+ *   created after the poll started is not mistaken for gone.
  */
 
 export type WaitVerdict = 'done' | 'pending' | 'failed';
@@ -45,16 +43,18 @@ export interface WaitOptions<T> {
   signal?: AbortSignal;
   /** Epoch milliseconds (per the waiter's clock). */
   deadline?: number;
+  /** The object as the caller last saw it (its status tells the source what to look for). */
+  current?: T;
+  /** Changes from this instant on (waiter's clock) must be seen; default: now. */
+  since?: number;
+  /**
+   * Reports the other objects whose key (BatchedWaiterOptions.keyOf) equals `key`, from every
+   * poll that listed changes since `since` — how a create notices a racing twin for free.
+   */
+  watch?: { key: string; report: (objects: readonly T[]) => void };
 }
 
-export interface WaiterSource<T> {
-  /** Every object of the kind (one logical list call, possibly several pages). */
-  listAll(opts: CallOptions): Promise<T[]>;
-  /** One object, undefined when it does not exist; used when a single id waits. */
-  getOne?(id: string, opts: CallOptions): Promise<T | undefined>;
-}
-
-export interface BatchedWaiterOptions {
+export interface BatchedWaiterOptions<T = unknown> {
   /** For logs: "volume", "snapshot". */
   kind: string;
   clock?: Clock;
@@ -64,8 +64,15 @@ export interface BatchedWaiterOptions {
   factor?: number;
   /** Bound of one tick's Cinder calls. */
   callTimeoutMs?: number;
-  /** With exactly one waiter, GET it instead of listing (default true). */
+  /** Once every wait is older than this, tick every `slowIntervalMs` (default 60 s, 1 s). */
+  slowAfterMs?: number;
+  slowIntervalMs?: number;
+  /** With a listAll/getOne source and exactly one waiter, GET it instead of listing (default true). */
   singleGet?: boolean;
+  /** The key `watch` matches on (volumes: the name). */
+  keyOf?: (obj: T) => string | null | undefined;
+  /** Request counters shared with the source (a PollSource counts its own calls here). */
+  counters?: PollCounters;
 }
 
 export interface WaiterStats {
@@ -82,6 +89,9 @@ interface Entry<T> {
   settle: (r: WaitResult<T>) => void;
   last?: T;
   lastError?: string;
+  since: number;
+  startedAt: number;
+  watch?: WaitOptions<T>['watch'];
 }
 
 const TERMINAL_ERROR = /^error/;
@@ -93,7 +103,10 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
   private readonly max: number;
   private readonly factor: number;
   private readonly callTimeoutMs: number;
-  private readonly singleGet: boolean;
+  private readonly slowAfter: number;
+  private readonly slowInterval: number;
+  private readonly keyOf: ((obj: T) => string | null | undefined) | undefined;
+  private readonly source: PollSource<T>;
   private readonly entries = new Set<Entry<T>>();
   private interval: number;
   private timer: TimerHandle | undefined;
@@ -101,27 +114,32 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
   private running = false;
   private resetPending = false;
   private inflight: AbortController | undefined;
-  private readonly counters = { ticks: 0, listCalls: 0, getCalls: 0, failedCalls: 0 };
+  private readonly counters = { ticks: 0, failedCalls: 0 };
+  private readonly pollCounters: PollCounters;
 
-  constructor(
-    private readonly source: WaiterSource<T>,
-    opts: BatchedWaiterOptions,
-  ) {
+  constructor(source: PollSource<T> | WaiterSource<T>, opts: BatchedWaiterOptions<T>) {
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.log ?? silentLogger()).child({ waiter: opts.kind });
-    // One request per tick serves every waiter of the kind, so ticks can stay short: a status
-    // change is seen ~100 ms after it happens on average (benchmarks B1/B2), at the cost of at
-    // most 5 list calls a second while anything waits (and none when nothing does).
+    // One poll per tick serves every waiter of the kind, and asks only about what changed
+    // (poll-changes.ts), so ticks can stay short: a status change is seen within 100 ms, ~50 ms
+    // on average (benchmarks B1/B2/B9)…
     this.min = opts.minIntervalMs ?? 100;
-    this.max = opts.maxIntervalMs ?? 200;
+    this.max = opts.maxIntervalMs ?? 100;
     this.factor = opts.factor ?? 1.25;
+    // …and a wait that has gone on for a minute (an image download, a slow backend) is not
+    // hurried: nobody gains from 100 ms there, and a lone wait is then no dearer than the
+    // 1-second polling of other drivers.
+    this.slowAfter = opts.slowAfterMs ?? 60_000;
+    this.slowInterval = opts.slowIntervalMs ?? 1000;
     this.callTimeoutMs = opts.callTimeoutMs ?? 15_000;
-    this.singleGet = opts.singleGet ?? true;
+    this.keyOf = opts.keyOf;
+    this.pollCounters = opts.counters ?? { listCalls: 0, getCalls: 0 };
+    this.source = isPollSource(source) ? source : walkSource(source, this.pollCounters, opts.singleGet ?? true);
     this.interval = this.min;
   }
 
   stats(): WaiterStats {
-    return { ...this.counters, waiting: this.entries.size };
+    return { ...this.counters, ...this.pollCounters, waiting: this.entries.size };
   }
 
   /** Whether a tick is armed or running (false = the poller is stopped). */
@@ -145,6 +163,10 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
       const entry: Entry<T> = {
         id,
         until: opts.until,
+        since: Math.min(now, opts.since ?? now),
+        startedAt: now,
+        ...(opts.current ? { last: opts.current } : {}),
+        ...(opts.watch ? { watch: opts.watch } : {}),
         settle: (r) => {
           if (!this.entries.delete(entry)) return;
           if (deadlineTimer !== undefined) this.clock.clearTimeout(deadlineTimer);
@@ -209,23 +231,28 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
     if (batch.length === 0) return;
     this.running = true;
     this.counters.ticks++;
-    const ids = new Set(batch.map((e) => e.id));
     const ctl = new AbortController();
     this.inflight = ctl;
-    const callOpts: CallOptions = { signal: ctl.signal, deadline: this.clock.now() + this.callTimeoutMs };
+    const started = this.clock.now();
+    const callOpts: CallOptions = { signal: ctl.signal, deadline: started + this.callTimeoutMs };
     try {
-      let seen: Map<string, T>;
-      if (this.singleGet && ids.size === 1 && this.source.getOne) {
-        this.counters.getCalls++;
-        const id = batch[0]?.id as string;
-        const obj = await this.source.getOne(id, callOpts);
-        seen = new Map(obj ? [[id, obj]] : []);
-      } else {
-        this.counters.listCalls++;
-        const all = await this.source.listAll(callOpts);
-        seen = new Map(all.map((o) => [o.id, o]));
+      const targets = new Map<string, PollTarget<T>>();
+      for (const e of batch) {
+        const t = targets.get(e.id);
+        // Several waits on one id: the earliest `since` and any known state serve them all.
+        const last = e.last ?? t?.last;
+        targets.set(e.id, { id: e.id, since: Math.min(e.since, t?.since ?? e.since), wantsList: !!e.watch || !!t?.wantsList, ...(last ? { last } : {}) });
       }
-      for (const e of batch) this.judge(e, seen.get(e.id));
+      const answer = await this.source.poll([...targets.values()], callOpts);
+      this.report(batch, answer);
+      for (const e of batch) {
+        e.since = started;
+        if (answer.gone.has(e.id)) this.settleGone(e);
+        else {
+          const obj = answer.seen.get(e.id);
+          if (obj) this.judge(e, obj);
+        }
+      }
     } catch (err) {
       if (!ctl.signal.aborted) {
         this.counters.failedCalls++;
@@ -248,15 +275,30 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
     } else {
       this.interval = Math.min(this.max, Math.round(this.interval * this.factor));
     }
-    if (this.timer === undefined) this.arm(this.interval);
+    const youngest = Math.max(...[...this.entries].map((e) => e.startedAt));
+    const next = this.clock.now() - youngest >= this.slowAfter ? Math.max(this.interval, this.slowInterval) : this.interval;
+    if (this.timer === undefined) this.arm(next);
   }
 
-  private judge(e: Entry<T>, obj: T | undefined): void {
-    if (!this.entries.has(e)) return;
-    if (obj === undefined) {
-      e.settle({ outcome: 'gone' });
-      return;
+  /** Hands each watching entry the listed objects that share its key (one pass over the list). */
+  private report(batch: readonly Entry<T>[], answer: PollAnswer<T>): void {
+    if (!answer.listed || !this.keyOf) return;
+    const watching = batch.filter((e) => e.watch && this.entries.has(e));
+    if (watching.length === 0) return;
+    const byKey = new Map<string, T[]>(watching.map((e) => [e.watch?.key as string, []]));
+    for (const o of answer.listed) {
+      const k = this.keyOf(o);
+      if (k) byKey.get(k)?.push(o);
     }
+    for (const e of watching) e.watch?.report((byKey.get(e.watch.key) ?? []).filter((o) => o.id !== e.id));
+  }
+
+  private settleGone(e: Entry<T>): void {
+    if (this.entries.has(e)) e.settle({ outcome: 'gone' });
+  }
+
+  private judge(e: Entry<T>, obj: T): void {
+    if (!this.entries.has(e)) return;
     e.last = obj;
     let verdict: WaitVerdict;
     try {
@@ -268,43 +310,4 @@ export class BatchedWaiter<T extends { id: string; status: string }> {
     if (verdict === 'done') e.settle({ outcome: 'done', object: obj });
     else if (verdict === 'failed' || TERMINAL_ERROR.test(obj.status)) e.settle({ outcome: 'failed', object: obj });
   }
-}
-
-type VolumeSource = Pick<CinderClient, 'listAllVolumes' | 'getVolume'>;
-type SnapshotSource = Pick<CinderClient, 'listAllSnapshots' | 'getSnapshot'>;
-
-/** The waiter for volumes over a CinderClient (list = `/volumes/detail` page walk). */
-export function createVolumeWaiter(client: VolumeSource, opts: Omit<BatchedWaiterOptions, 'kind'> = {}): BatchedWaiter<Volume> {
-  return new BatchedWaiter<Volume>(
-    {
-      listAll: (o) => client.listAllVolumes({}, o),
-      getOne: async (id, o) => {
-        try {
-          return await client.getVolume(id, o);
-        } catch (err) {
-          if (isNotFound(err)) return undefined;
-          throw err;
-        }
-      },
-    },
-    { ...opts, kind: 'volume' },
-  );
-}
-
-/** The waiter for snapshots (list = `/snapshots/detail` page walk). */
-export function createSnapshotWaiter(client: SnapshotSource, opts: Omit<BatchedWaiterOptions, 'kind'> = {}): BatchedWaiter<Snapshot> {
-  return new BatchedWaiter<Snapshot>(
-    {
-      listAll: (o) => client.listAllSnapshots({}, o),
-      getOne: async (id, o) => {
-        try {
-          return await client.getSnapshot(id, o);
-        } catch (err) {
-          if (isNotFound(err)) return undefined;
-          throw err;
-        }
-      },
-    },
-    { ...opts, kind: 'snapshot' },
-  );
 }

@@ -32,7 +32,8 @@ Flags (environment variable in brackets):
   -v, --version             the version
 `;
 
-const FLAGS = {
+/** Every flag but --help and --version, with its environment variable. */
+export const FLAGS = {
   endpoint: { type: 'string', env: 'CSI_ENDPOINT' },
   mode: { type: 'string', env: 'CSI_MODE' },
   'node-name': { type: 'string', env: 'NODE_NAME' },
@@ -49,9 +50,6 @@ const FLAGS = {
   multipath: { type: 'string', env: 'MULTIPATH' },
   'shutdown-grace': { type: 'string', env: 'SHUTDOWN_GRACE' },
 } as const;
-
-/** The names of every flag the driver accepts (deploy tests check manifests against it). */
-export const FLAG_NAMES: readonly string[] = [...Object.keys(FLAGS), 'help', 'version'];
 
 export type ParsedCli = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: AppOptions };
 

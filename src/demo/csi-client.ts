@@ -53,25 +53,3 @@ export function rpc<T = Record<string, unknown>>(
     );
   });
 }
-
-export interface RpcOutcome<T = Record<string, unknown>> {
-  code: number;
-  details: string;
-  res?: T;
-}
-
-/** Resolves with the gRPC status code (0 on success), message and response. */
-export async function rpcStatus<T = Record<string, unknown>>(
-  client: Client,
-  method: string,
-  req: unknown,
-  timeoutMs = 30_000,
-): Promise<RpcOutcome<T>> {
-  try {
-    const res = await rpc<T>(client, method, req, timeoutMs);
-    return { code: 0, details: '', res };
-  } catch (err) {
-    const e = err as ServiceError;
-    return { code: e.code, details: e.details };
-  }
-}

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEmulatorCli } from './cli.js';
 import { call } from '../../test/helpers/emulator-http.js';
+import { cliCommand } from '../../test/helpers/spawn-driver.js';
 
 function capture(): { io: { write(s: string): boolean }; text: () => string } {
   let buf = '';
@@ -109,9 +109,9 @@ describe('runEmulatorCli serving', () => {
     expect(await first).toBe(0);
   });
 
-  it('runs as a process and exits 0 on SIGTERM', async () => {
-    const entry = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('runs as a process (`cinder-metal-csi emulator`) and exits 0 on SIGTERM', async () => {
+    const { cmd, args } = cliCommand();
+    const child = spawn(cmd, [...args, 'emulator', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

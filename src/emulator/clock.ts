@@ -26,12 +26,3 @@ export function cinderTime(ms: number): string {
 export function keystoneTime(ms: number): string {
   return `${cinderTime(ms)}Z`;
 }
-
-/**
- * Parses a time stamp given in a filter (e.g. updated_at=gt:2024-05-01T12:00:00). Like Cinder,
- * a time without zone is UTC. Returns NaN when unparsable.
- */
-export function parseFilterTime(text: string): number {
-  const hasZone = /(Z|[+-]\d\d:?\d\d)$/i.test(text);
-  return Date.parse(hasZone ? text : `${text}Z`);
-}

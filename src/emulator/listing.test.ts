@@ -91,6 +91,13 @@ describe('filters', () => {
     const past = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19);
     expect((await cinder.at('3.60').get(`/volumes?updated_at=gt:${past}`)).body.volumes).toHaveLength(4);
     expect((await cinder.at('3.60').get(`/volumes?updated_at=gt:${future}`)).body.volumes).toHaveLength(0);
+    // units are ORed; applied from 3.31 like the real (Zed) server, dropped below
+    expect((await cinder.at('3.60').get(`/volumes?created_at=gt:${future},lt:${future}`)).body.volumes).toHaveLength(4);
+    expect((await cinder.at('3.31').get(`/volumes?updated_at=gt:${future}`)).body.volumes).toHaveLength(0);
+    expect((await cinder.at('3.30').get(`/volumes?updated_at=gt:${future}`)).body.volumes).toHaveLength(4);
+    const bad = await cinder.at('3.60').get('/volumes?updated_at=after:2024-01-01T00:00:00');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ badRequest: { code: 400, message: 'Invalid after operator' } });
   });
 });
 

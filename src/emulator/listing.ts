@@ -1,8 +1,8 @@
-import { parseFilterTime } from './clock.js';
 import type { CinderContext } from './env.js';
 import { badRequest, type ApiError } from './errors.js';
 import type { ApiRequest } from './http.js';
 import { atLeast } from './microversion.js';
+import { compileTimeFilter } from './time-filter.js';
 import { boolFromString } from './validate.js';
 
 /**
@@ -96,31 +96,29 @@ function parseMetadataFilter(raw: string): Record<string, unknown> | undefined {
   return undefined;
 }
 
-/** created_at/updated_at filters from 3.60: "gt:2024-05-01T00:00:00,lte:…" (ops gt gte lt lte eq neq). */
-function matchTimeFilter(value: number | null, spec: string): boolean {
-  if (value === null) return false;
-  for (const part of spec.split(',')) {
-    const idx = part.indexOf(':');
-    const op = idx > 0 ? part.slice(0, idx) : 'eq';
-    const t = parseFilterTime(idx > 0 ? part.slice(idx + 1) : part);
-    if (Number.isNaN(t)) throw badRequest(`Invalid input received: Invalid filter value ${part}`);
-    const ok =
-      op === 'gt' ? value > t : op === 'gte' ? value >= t : op === 'lt' ? value < t : op === 'lte' ? value <= t : op === 'neq' ? value !== t : value === t;
-    if (!ok) return false;
+type Predicate<T> = (item: T) => boolean;
+
+const TIME_KEYS = ['created_at', 'updated_at'];
+
+/** One filter as a predicate; the time filters are parsed here, so a bad one is a 400 even on an empty list. */
+function compile<T extends Listable>(key: string, raw: string, spec: ListSpec<T>): Predicate<T> {
+  if (TIME_KEYS.includes(key)) {
+    const test = compileTimeFilter(raw);
+    return (item) => test(key === 'created_at' ? item.createdAt : item.updatedAt);
   }
-  return true;
+  if (key === 'metadata') {
+    // Parsed once per request, not once per listed item.
+    const want = parseMetadataFilter(raw);
+    const pairs = want ? Object.entries(want).map(([k, v]) => [k, String(v)] as const) : undefined;
+    return (item) => {
+      const have = spec.field(item, 'metadata') as Record<string, string> | undefined;
+      return !!pairs && !!have && pairs.every(([k, v]) => have[k] === v);
+    };
+  }
+  return (item) => matches(item, key, raw, spec);
 }
 
-function matches<T extends Listable>(item: T, key: string, raw: string, spec: ListSpec<T>, ctx: CinderContext): boolean {
-  if (key === 'metadata') {
-    const want = parseMetadataFilter(raw);
-    const have = spec.field(item, 'metadata') as Record<string, string> | undefined;
-    if (!want || !have) return false;
-    return Object.entries(want).every(([k, v]) => have[k] === String(v));
-  }
-  if ((key === 'created_at' || key === 'updated_at') && atLeast(ctx.version, '3.60')) {
-    return matchTimeFilter(key === 'created_at' ? item.createdAt : (item.updatedAt ?? null), raw);
-  }
+function matches<T extends Listable>(item: T, key: string, raw: string, spec: ListSpec<T>): boolean {
   const v = spec.field(item, key);
   if (v === undefined) return false;
   if (typeof v === 'boolean') return v === boolFromString(raw);
@@ -153,6 +151,11 @@ export function listItems<T extends Listable>(
       continue;
     }
     if (key === 'all_tenants') continue;
+    // The time filters are documented from 3.60, but Cinder (Zed, seen on the real server) only
+    // drops them below 3.31, where the legacy filter path runs; from 3.31 the generic resource
+    // filter path lets them through and they apply. Clients must still gate on 3.60: releases
+    // older than the filters' parser treat `gte:…` as a literal value and match nothing.
+    if (TIME_KEYS.includes(key) && spec.allowedFilters.includes(key) && !atLeast(ctx.version, '3.31')) continue;
     if (spec.allowedFilters.includes(key)) {
       filters.push([key, value]);
       continue;
@@ -167,7 +170,8 @@ export function listItems<T extends Listable>(
   }
   if (invalid.length > 0) throw badRequest(`Invalid filters ${invalid.join(',')} are found in query options.`);
 
-  let items = emptyResult ? [] : all.filter((it) => filters.every(([k, v]) => matches(it, k, v, spec, ctx)));
+  const predicates = filters.map(([k, v]) => compile(k, v, spec));
+  let items = emptyResult ? [] : all.filter((it) => predicates.every((p) => p(it)));
   const cmp = (a: T, b: T): number => {
     for (const s of sort) {
       const c = compareValues(spec.field(a, s.key) ?? (s.key === 'created_at' ? a.createdAt : undefined), spec.field(b, s.key) ?? (s.key === 'created_at' ? b.createdAt : undefined));

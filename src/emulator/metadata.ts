@@ -23,18 +23,23 @@ export function metadataHandlers(
     return metadataField(key, b[key]) ?? {};
   };
   const missing = (id: string, key: string) => notFound(`${kind} ${id} has no metadata with key ${key}.`);
+  // Seen on the real Cinder: a snapshot's metadata change bumps its updated_at, a volume's does
+  // not (volume metadata lives in its own table) — which the 3.60 updated_at filter exposes.
+  const touch = (o: Owner): void => {
+    if (kind === 'Snapshot') o.updatedAt = Date.now();
+  };
   return {
     index: (req, ctx, env) => json(200, { metadata: { ...owner(req, ctx, env).metadata } }),
     create: (req, ctx, env) => {
       const o = owner(req, ctx, env);
       o.metadata = { ...o.metadata, ...body(req, 'metadata') };
-      o.updatedAt = Date.now();
+      touch(o);
       return json(200, { metadata: { ...o.metadata } });
     },
     replace: (req, ctx, env) => {
       const o = owner(req, ctx, env);
       o.metadata = body(req, 'metadata');
-      o.updatedAt = Date.now();
+      touch(o);
       return json(200, { metadata: { ...o.metadata } });
     },
     show: (req, ctx, env) => {
@@ -52,7 +57,7 @@ export function metadataHandlers(
       const key = req.params.key ?? '';
       if (keys[0] !== key) throw badRequest('Request body and URI mismatch');
       o.metadata = { ...o.metadata, ...meta };
-      o.updatedAt = Date.now();
+      touch(o);
       return json(200, { meta });
     },
     remove: (req, ctx, env) => {
@@ -61,7 +66,7 @@ export function metadataHandlers(
       if (o.metadata[key] === undefined) throw missing(req.params.id ?? '', key);
       const { [key]: _gone, ...rest } = o.metadata;
       o.metadata = rest;
-      o.updatedAt = Date.now();
+      touch(o);
       return { ...emptyHtml(200) };
     },
   };

@@ -58,9 +58,4 @@ export class Router<H> {
     }
     return undefined;
   }
-
-  /** Whether some route has this path (used to tell "wrong method" from "unknown path" in stats). */
-  hasPath(path: string): boolean {
-    return this.routes.some((r) => r.re.test(path));
-  }
 }

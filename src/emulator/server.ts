@@ -9,6 +9,7 @@ import type { Env } from './env.js';
 import { FaultEngine } from './faults.js';
 import { removeFile } from './files.js';
 import { DEFAULT_PROJECT_ID, DEFAULT_USER, IdentityStore } from './identity.js';
+import { seedVolumes } from './seed.js';
 import { newUuid } from './ids.js';
 import { keystoneResolver, type ServiceUrls } from './keystone.js';
 import { Lifecycle } from './lifecycle.js';
@@ -86,6 +87,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     maxVersion,
     defaultQuotas: defaultQuotas(opts.quotas),
   };
+  if (opts.seedVolumes) seedVolumes(env, projectId, opts.seedVolumes.count, opts.seedVolumes);
 
   const urls: ServiceUrls = { cinder: '', keystone: '' };
   const withKeystone = opts.keystonePort !== undefined;

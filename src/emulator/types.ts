@@ -2,6 +2,7 @@
  * Public types of the emulator. Other parts of the project (tests, the demo, benchmarks) depend on
  * these names, so they live apart from the implementation and change only on purpose.
  */
+import type { SeedOptions } from './seed.js';
 
 /** A Keystone user. The project is created on first mention; roles default to member (+ implied reader). */
 export interface EmulatorUser {
@@ -130,6 +131,8 @@ export interface EmulatorOptions {
   quotas?: EmulatorQuotas;
   /** iSCSI portals handed out (the first one is target_portal; all of them with multipath). Default 127.0.0.1:3260, 127.0.0.2:3260. */
   iscsiPortals?: string[];
+  /** Pre-existing available volumes put into the first user's project at start (seed.ts). */
+  seedVolumes?: SeedOptions & { count: number };
 }
 
 export interface RunningEmulator {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeHostFs } from '../../test/fakes/fake-host-fs.js';
 import { ScriptedExec, step } from '../../test/fakes/scripted-exec.js';
-import { blockdevSizeBytes, deviceSizeBytes, dmName, holders, kernelName, readSysfsWwid, scsiIdFromWwid } from './block-device.js';
+import { blockdevSizeBytes, deviceSizeBytes, kernelName, scsiIdFromWwid } from './block-device.js';
 import { Losetup, parseLosetupNames } from './losetup.js';
 
 describe('block device helpers', () => {
@@ -20,21 +20,11 @@ describe('block device helpers', () => {
     exec.assertDone();
   });
 
-  it('WWID from sysfs and its scsi_id form', async () => {
-    const fs = new FakeHostFs().file('/sys/block/sdb/device/wwid', 'naa.6001405ABCDEF\n');
-    expect(await readSysfsWwid(fs, '/dev/sdb')).toBe('naa.6001405ABCDEF');
-    expect(await readSysfsWwid(fs, '/dev/sdc')).toBeUndefined();
+  it('the scsi_id form of a sysfs WWID', () => {
     expect(scsiIdFromWwid('naa.6001405ABCDEF')).toBe('36001405abcdef');
     expect(scsiIdFromWwid('eui.0025388b91b0c1d2')).toBe('20025388b91b0c1d2');
     expect(scsiIdFromWwid('t10.ATA     QEMU HARDDISK   QM00001')).toBe('1ATA_QEMU_HARDDISK_QM00001');
     expect(scsiIdFromWwid('something')).toBeUndefined();
-  });
-
-  it('holders and dm names', async () => {
-    const fs = new FakeHostFs().dir('/sys/block/sdb/holders/dm-1').file('/sys/block/dm-1/dm/name', 'mpathb\n');
-    expect(await holders(fs, '/dev/sdb')).toEqual(['dm-1']);
-    expect(await holders(fs, '/dev/sdc')).toEqual([]);
-    expect(await dmName(fs, '/dev/dm-1')).toBe('mpathb');
   });
 });
 

@@ -3,8 +3,6 @@ import { invalidArgument } from '../util/errors.js';
 import type { Exec } from './exec.js';
 import type { HostFs } from './host-fs.js';
 
-export { waitFor, waitForPath, waitForPathGone, WaitTimeoutError, type WaitOptions } from './wait.js';
-
 const DEV_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]*$/;
 
 /** `/dev/sdb` → `sdb`; refuses anything that is not a plain kernel name under /dev. */
@@ -14,11 +12,6 @@ export function kernelName(devicePath: string): string {
     throw invalidArgument(`${devicePath} is not a kernel block device path (/dev/<name>)`);
   }
   return name;
-}
-
-/** Follow udev links (/dev/disk/by-path/…, /dev/mapper/…) to the kernel node (/dev/sdX). */
-export async function resolveDevice(fs: HostFs, path: string): Promise<string | undefined> {
-  return fs.realpath(path);
 }
 
 /** Size in bytes from sysfs (`size` is in 512-byte sectors whatever the logical block size). */
@@ -45,19 +38,6 @@ export async function flushBuffers(exec: Exec, devicePath: string, signal?: Abor
 }
 
 /**
- * The SCSI device identifier as sysfs gives it (`/sys/block/<dev>/device/wwid`), e.g.
- * `naa.6001405abcdef0123456789abcdef01`; undefined when the device has none.
- */
-export async function readSysfsWwid(fs: HostFs, devicePath: string): Promise<string | undefined> {
-  try {
-    const text = (await fs.readFile(`/sys/block/${kernelName(devicePath)}/device/wwid`)).trim();
-    return text || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * sysfs wwid → the identifier udev's scsi_id and multipath use (`/dev/disk/by-id/scsi-<id>`,
  * `dm-uuid-mpath-<id>`): NAA → "3…", EUI-64 → "2…", T10 vendor id → "1…" (spaces squeezed to _).
  */
@@ -70,30 +50,4 @@ export function scsiIdFromWwid(wwid: string): string | undefined {
   if (kind === 'naa') return `3${body.toLowerCase()}`;
   if (kind === 'eui') return `2${body.toLowerCase()}`;
   return `1${body.trim().replace(/\s+/g, '_')}`;
-}
-
-/** The WWN lsblk reports (e.g. `0x6001405abcdef012`), for devices without a sysfs wwid. */
-export async function lsblkWwn(exec: Exec, devicePath: string, signal?: AbortSignal): Promise<string | undefined> {
-  const { stdout } = await exec.run('lsblk', ['-dno', 'WWN', devicePath], { signal });
-  const v = stdout.trim();
-  return v || undefined;
-}
-
-/** Devices stacked on this one (`/sys/block/<dev>/holders`, e.g. `dm-3` for multipath). */
-export async function holders(fs: HostFs, devicePath: string): Promise<string[]> {
-  return fs.readdir(`/sys/block/${kernelName(devicePath)}/holders`);
-}
-
-/** Devices under a device-mapper device (`/sys/block/dm-N/slaves`). */
-export async function slaves(fs: HostFs, devicePath: string): Promise<string[]> {
-  return fs.readdir(`/sys/block/${kernelName(devicePath)}/slaves`);
-}
-
-/** The map name of a dm device (`/sys/block/dm-N/dm/name`, e.g. `mpatha` or the WWID). */
-export async function dmName(fs: HostFs, devicePath: string): Promise<string | undefined> {
-  try {
-    return (await fs.readFile(`/sys/block/${kernelName(devicePath)}/dm/name`)).trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,12 +1,11 @@
 import { constants } from 'node:fs';
 import { open, readFile, readdir, realpath, stat } from 'node:fs/promises';
-import { waitForPath, waitForPathGone, watchParents, type WaitOptions, type Watcher } from './wait.js';
 
 export type PathKind = 'block' | 'file' | 'directory' | 'other';
 
 /**
  * The file-system side of the OS seam: sysfs reads and writes (SCSI scan/delete/rescan), /dev
- * links, waiting for device nodes. Connectors use this instead of node:fs so unit tests can run
+ * links. Connectors use this instead of node:fs so unit tests can run
  * them against an in-memory host (test/fakes/fake-host-fs.ts).
  */
 export interface HostFs {
@@ -25,10 +24,6 @@ export interface HostFs {
   exists(path: string): Promise<boolean>;
   /** What the path is (following symlinks); undefined when it does not exist. */
   kind(path: string): Promise<PathKind | undefined>;
-  waitForPath(path: string, options: WaitOptions): Promise<void>;
-  waitForPathGone(path: string, options: WaitOptions): Promise<void>;
-  /** Change notifications for the directories that hold these paths (for waitFor). */
-  watcher(paths: readonly string[]): Watcher;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -85,22 +80,5 @@ export class NodeHostFs implements HostFs {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-  }
-
-  waitForPath(path: string, options: WaitOptions): Promise<void> {
-    return waitForPath(path, options);
-  }
-
-  waitForPathGone(path: string, options: WaitOptions): Promise<void> {
-    return waitForPathGone(path, options);
-  }
-
-  watcher(paths: readonly string[]): Watcher {
-    return (wake) => {
-      const stops = paths.map((p) => watchParents(p)(wake));
-      return () => {
-        for (const s of stops) s();
-      };
-    };
   }
 }

@@ -1,6 +1,3 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Code, CsiError } from '../util/errors.js';
 import { abortReason } from './abort.js';
 
@@ -97,57 +94,5 @@ export async function waitFor<T>(
     }
     // A change between the first check and the watch being set up would otherwise be missed.
     runCheck();
-  });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Watch the nearest existing ancestor directories of `path` (up to its parent): when
- * /dev/disk/by-path does not exist yet, /dev/disk is watched, and so on. Errors from
- * fs.watch (unsupported file system, directory removed) only leave the poll to do the work.
- */
-export function watchParents(path: string): Watcher {
-  return (wake) => {
-    const watchers: FSWatcher[] = [];
-    let dir = dirname(path);
-    for (let i = 0; i < 3; i++) {
-      try {
-        const w = watch(dir, { persistent: false }, () => wake());
-        w.on('error', () => undefined);
-        watchers.push(w);
-      } catch {
-        // not there (yet) or not watchable
-      }
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-    return () => {
-      for (const w of watchers) w.close();
-    };
-  };
-}
-
-/** Wait until `path` exists (a udev symlink, a device node, a file). */
-export async function waitForPath(path: string, options: WaitOptions): Promise<void> {
-  await waitFor(path, async () => ((await exists(path)) ? true : undefined), {
-    ...options,
-    watch: watchParents(path),
-  });
-}
-
-/** Wait until `path` no longer exists. */
-export async function waitForPathGone(path: string, options: WaitOptions): Promise<void> {
-  await waitFor(`${path} to disappear`, async () => ((await exists(path)) ? undefined : true), {
-    ...options,
-    watch: watchParents(path),
   });
 }

@@ -43,7 +43,6 @@ export const outOfRange = (msg: string): CsiError => new CsiError(Code.OUT_OF_RA
 export const internal = (msg: string, cause?: unknown): CsiError => new CsiError(Code.INTERNAL, msg, { cause });
 export const unavailable = (msg: string, cause?: unknown): CsiError => new CsiError(Code.UNAVAILABLE, msg, { cause });
 export const resourceExhausted = (msg: string): CsiError => new CsiError(Code.RESOURCE_EXHAUSTED, msg);
-export const unimplemented = (msg: string): CsiError => new CsiError(Code.UNIMPLEMENTED, msg);
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

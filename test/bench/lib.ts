@@ -1,11 +1,11 @@
-import { Server, type IncomingMessage } from 'node:http';
+import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { csiClients, rpc, type CsiClients } from '../../src/demo/csi-client.js';
-import { startEmulator, type EmulatorStats, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type EmulatorOptions, type EmulatorStats, type RunningEmulator } from '../../src/emulator/index.js';
 import { spawnDriver, type SpawnedDriver } from '../helpers/spawn-driver.js';
 
 /** Shared helpers of the benchmarks (not a test file: vitest never picks it up). */
@@ -48,6 +48,8 @@ export interface RecordedRequest {
   at: number;
   method: string;
   url: string;
+  /** Response body bytes (Content-Length), filled in when the response is sent. */
+  bytes: number;
 }
 export const requestLog: RecordedRequest[] = [];
 let recording = false;
@@ -58,17 +60,32 @@ export function installRequestRecorder(): void {
   Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'request') {
       const req = args[0] as IncomingMessage;
-      if (!req.url?.startsWith('/_emulator')) requestLog.push({ at: epochMs(), method: req.method ?? '?', url: req.url ?? '' });
+      const res = args[1] as ServerResponse;
+      if (!req.url?.startsWith('/_emulator')) {
+        const rec: RecordedRequest = { at: epochMs(), method: req.method ?? '?', url: req.url ?? '', bytes: 0 };
+        requestLog.push(rec);
+        // Count what is written: the emulator passes its headers to writeHead, which getHeader does not see.
+        const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+        const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+        const count = (chunk: unknown): void => {
+          if (typeof chunk === 'string' || chunk instanceof Uint8Array) rec.bytes += Buffer.byteLength(chunk);
+        };
+        res.write = ((...a: unknown[]) => (count(a[0]), write(...a))) as typeof res.write;
+        res.end = ((...a: unknown[]) => (typeof a[0] !== 'function' && count(a[0]), end(...a))) as typeof res.end;
+      }
     }
     return (orig as (this: Server, e: string | symbol, ...a: unknown[]) => boolean).call(this, event, ...args);
   } as typeof Server.prototype.emit;
 }
 
-export async function startBenchEmulator(delayMs: number, stateDir: string): Promise<RunningEmulator> {
+export async function startBenchEmulator(delayMs: number, stateDir: string, maxMicroversion?: string, seedVolumes?: EmulatorOptions['seedVolumes']): Promise<RunningEmulator> {
   return startEmulator({
     delayMs,
     stateDir,
-    quotas: { volumes: 10_000, snapshots: 10_000, gigabytes: 1_000_000, per_volume_gigabytes: -1 },
+    ...(maxMicroversion ? { maxMicroversion } : {}),
+    ...(seedVolumes ? { seedVolumes } : {}),
+    // Unlimited: the emulator then never counts usage (B9's 10,000 volumes would slow its creates).
+    quotas: { volumes: -1, snapshots: -1, gigabytes: -1, per_volume_gigabytes: -1 },
   });
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/util/package-info.js';
 import { isRoot } from './harness.js';
@@ -16,10 +16,13 @@ import { isRoot } from './harness.js';
  *   once per access type, prints the summary, propagates failure, and cleans up its temp dir.
  */
 const SCRIPT = join(PACKAGE_ROOT, 'sanity', 'run.mjs');
+// The node running the tests (not necessarily /usr/bin/node), then the system's programs: the
+// stand-in binaries below are shell scripts that use tr and sed.
+const SCRIPT_PATH = [dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(delimiter);
 
 function runScript(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SCRIPT], { env: { PATH: dirname(process.execPath), HOME: tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SCRIPT], { env: { PATH: SCRIPT_PATH, HOME: tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));

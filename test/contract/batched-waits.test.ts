@@ -4,7 +4,8 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 
 /**
  * 200 concurrent waits against the emulator with slow transitions: the batched waiter must cost
- * about one list request per tick, not one GET per volume per tick. Emulator only (it counts the
+ * about one list request per tick (two while deletes are followed: the deleting list and the
+ * changes list), not one GET per volume per tick. Emulator only (it counts the
  * requests per route and makes every transition take `delayMs`).
  */
 const N = 200;
@@ -36,7 +37,8 @@ describe('batched waits (emulator only: needs request counters and slow transiti
     const waiter = createVolumeWaiter(client, { minIntervalMs: 150, maxIntervalMs: 1000 });
     const deadline = Date.now() + 30_000;
     const started = Date.now();
-    const results = await Promise.all(vols.map((v) => waiter.waitFor(v.id, { until: (x) => (x.status === 'available' ? 'done' : 'pending'), deadline })));
+    // As the controller does: each wait starts from the state the POST answered.
+    const results = await Promise.all(vols.map((v) => waiter.waitFor(v.id, { current: v, until: (x) => (x.status === 'available' ? 'done' : 'pending'), deadline })));
     const took = Date.now() - started;
     const created = summarize(emu, waiter.stats());
     expect(results.every((r: WaitResult<Volume>) => r.outcome === 'done')).toBe(true);
@@ -45,7 +47,7 @@ describe('batched waits (emulator only: needs request counters and slow transiti
     emu.resetStats();
     await Promise.all(vols.map((v) => client.deleteVolume(v.id)));
     const deleteWaiter = createVolumeWaiter(client, { minIntervalMs: 150, maxIntervalMs: 1000 });
-    const gone = await Promise.all(vols.map((v) => deleteWaiter.waitFor(v.id, { until: () => 'pending', deadline: Date.now() + 30_000 })));
+    const gone = await Promise.all(vols.map((v) => deleteWaiter.waitFor(v.id, { current: { ...v, status: 'deleting' }, until: () => 'pending', deadline: Date.now() + 30_000 })));
     const deleted = summarize(emu, deleteWaiter.stats());
     expect(gone.every((r) => r.outcome === 'gone')).toBe(true);
 

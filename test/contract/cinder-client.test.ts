@@ -4,8 +4,8 @@ import {
   isBadRequest,
   isNotFound,
   isOutcomeUnknown,
-  isQuotaExceeded,
   parseConnectionInfo,
+  QuotaExceededError,
   type HttpCinderClient,
   type Volume,
 } from '../../src/cinder/index.js';
@@ -250,7 +250,7 @@ describe.each(contractCases())('contract: %s/%s', (kind, variant) => {
     try {
       const err = await client.createVolume({ name: name('over-quota'), size: 1 }).catch((e: unknown) => e);
       if (!(err instanceof Error)) created.add((err as Volume).id);
-      expect(isQuotaExceeded(err)).toBe(true);
+      expect(err).toBeInstanceOf(QuotaExceededError);
       expect(err).toMatchObject({ status: 413, cinderCode: 'overLimit', retryAfter: 0, outcomeUnknown: false });
       expect((err as Error).message).toMatch(/VolumeLimitExceeded/);
       expect(mapError(err).code).toBe(Code.RESOURCE_EXHAUSTED);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HttpCinderClient, type CinderClientConfig, type ClientDeps } from '../../src/cinder/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { setQuota } from '../helpers/cinder-quota.js';
 
 /**
  * Chooses what the contract suite talks to.
@@ -101,7 +102,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
         plantedSecrets: [],
         client: (deps) => track(new HttpCinderClient(config, deps)),
         // noauth requests run with an admin context
-        setProjectQuota: async (limits) => track(new HttpCinderClient(config)).setQuota(limits),
+        setProjectQuota: async (limits) => setQuota(track(new HttpCinderClient(config)), limits),
         teardown: async () => closeAll(),
       };
     }
@@ -143,7 +144,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
                   projectDomainName: 'Default',
                 }),
               );
-              await admin.setQuota(limits, { projectId });
+              await setQuota(admin, limits, projectId);
             }
           : undefined,
       teardown: async () => closeAll(),
@@ -182,7 +183,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
       config,
       plantedSecrets: [],
       client: (deps) => track(new HttpCinderClient(config, deps)),
-      setProjectQuota: async (limits) => track(new HttpCinderClient(config)).setQuota(limits),
+      setProjectQuota: async (limits) => setQuota(track(new HttpCinderClient(config)), limits),
     };
   }
   const authUrl = emulator.keystoneUrl as string;
@@ -204,7 +205,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
       const admin = track(
         new HttpCinderClient({ authStrategy: 'keystone', authUrl, username: 'cloud-admin', password: adminPassword, userDomainName: 'Default', projectName: 'admin', projectDomainName: 'Default' }),
       );
-      await admin.setQuota(limits, { projectId: emulator.projectId });
+      await setQuota(admin, limits, emulator.projectId);
     },
   };
 }

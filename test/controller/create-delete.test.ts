@@ -55,7 +55,7 @@ describe('CreateVolume / DeleteVolume over HTTP', () => {
     );
     expect(res.volume?.capacity_bytes).toBe(String(2 * GiB));
     expect(res.volume?.accessible_topology).toEqual([{ segments: { [TOPOLOGY_ZONE_KEY]: 'az2' } }]);
-    expect(res.volume?.volume_context).toEqual({});
+    expect(res.volume?.volume_context).toEqual({ 'cinder.metal.csi.kungze.io/multiattach': 'false', 'cinder.metal.csi.kungze.io/shared-targets': 'false' });
     const v = await h.client.getVolume(res.volume?.volume_id ?? '');
     expect(v.size).toBe(2);
     expect(v.availabilityZone).toBe('az2');
@@ -129,14 +129,14 @@ describe('CreateVolume / DeleteVolume over HTTP', () => {
     const restored = await h.rpc.CreateVolume(createReq('pvc-restored', { parameters: iscsi, volume_content_source: fromSnap }), h.ctx());
     expect(restored.volume?.capacity_bytes).toBe(String(3 * GiB));
     expect(restored.volume?.content_source).toEqual(fromSnap);
-    expect(restored.volume?.volume_context).toEqual({ 'cinder.metal.csi.kungze.io/source': 'snapshot' });
+    expect(restored.volume?.volume_context).toEqual({ 'cinder.metal.csi.kungze.io/source': 'snapshot', 'cinder.metal.csi.kungze.io/multiattach': 'false', 'cinder.metal.csi.kungze.io/shared-targets': 'false' });
     expect((await h.client.getVolume(restored.volume?.volume_id ?? '')).snapshotId).toBe(snapId);
 
     const fromVol = { type: 'volume' as const, volume: { volume_id: srcId } };
     const clone = await h.rpc.CreateVolume(createReq('pvc-clone', { parameters: iscsi, volume_content_source: fromVol, capacity_range: { required_bytes: String(4 * GiB), limit_bytes: '0' } }), h.ctx());
     expect(clone.volume?.capacity_bytes).toBe(String(4 * GiB));
     expect(clone.volume?.content_source).toEqual(fromVol);
-    expect(clone.volume?.volume_context).toEqual({ 'cinder.metal.csi.kungze.io/source': 'volume' });
+    expect(clone.volume?.volume_context).toEqual({ 'cinder.metal.csi.kungze.io/source': 'volume', 'cinder.metal.csi.kungze.io/multiattach': 'false', 'cinder.metal.csi.kungze.io/shared-targets': 'false' });
 
     const small = await failure(h.rpc.CreateVolume(createReq('pvc-small', { parameters: iscsi, volume_content_source: fromSnap, capacity_range: { required_bytes: String(GiB), limit_bytes: String(2 * GiB) } }), h.ctx()));
     expect(small.code).toBe(Code.OUT_OF_RANGE);

@@ -132,7 +132,10 @@ export class FakeCinder implements CinderClient {
 
   async listAllSnapshots(f: Parameters<CinderClient['listAllSnapshots']>[0] = {}): Promise<Snapshot[]> {
     this.enter('listAllSnapshots');
-    return [...this.snapshots.values()].filter((s) => (!f.name || s.name === f.name) && (!f.volumeId || s.volumeId === f.volumeId)).map((s) => structuredClone(s));
+    return [...this.snapshots.values()]
+      .filter((s) => (!f.name || s.name === f.name) && (!f.volumeId || s.volumeId === f.volumeId) && (!f.status || s.status === f.status))
+      .filter((s) => Object.entries(f.metadata ?? {}).every(([k, v]) => s.metadata[k] === v))
+      .map((s) => structuredClone(s));
   }
 
   async deleteSnapshot(id: string): Promise<void> {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
+import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { HttpCinderClient } from '../../src/cinder/client.js';
 import type { CinderClientConfig } from '../../src/cinder/config.js';
-import { createSnapshotWaiter, createVolumeWaiter } from '../../src/cinder/waiter.js';
+import { createSnapshotWaiter, createVolumeWaiter } from '../../src/cinder/waiters.js';
 import { mapError } from '../../src/csi/error-map.js';
 import { DEFAULT_USER, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
 import type { ControllerExpandVolumeRequest__Output } from '../../src/generated/csi/v1/ControllerExpandVolumeRequest.js';

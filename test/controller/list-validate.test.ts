@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
+import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { UNLIMITED_BYTES } from '../../src/services/controller/capacity.js';
 import { Code } from '../../src/util/errors.js';
+import { setQuota } from '../helpers/cinder-quota.js';
 import { blockCap, createReq, failure, mountCap, startHarness, type Harness } from './harness.js';
 
 const GiB = 1024 ** 3;
@@ -126,12 +127,12 @@ describe('ListVolumes, ValidateVolumeCapabilities, ControllerGetVolume, GetCapac
       const res = await h.rpc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, h.ctx());
       if (!g || g.limit < 0) expect(res.available_capacity).toBe(UNLIMITED_BYTES);
       else expect(res.available_capacity).toBe(String((g.limit - g.inUse - g.reserved) * GiB));
-      await h.client.setQuota({ gigabytes: g ? g.inUse + g.reserved + 5 : 5 });
+      await setQuota(h.client, { gigabytes: g ? g.inUse + g.reserved + 5 : 5 });
       const after = await h.rpc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, h.ctx());
       expect(after.available_capacity).toBe(String(5 * GiB));
-      await h.client.setQuota({ gigabytes: -1 });
+      await setQuota(h.client, { gigabytes: -1 });
       expect((await h.rpc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, h.ctx())).available_capacity).toBe(UNLIMITED_BYTES);
-      await h.client.setQuota({ gigabytes: 100_000 });
+      await setQuota(h.client, { gigabytes: 100_000 });
       expect((await failure(h.rpc.GetCapacity({ volume_capabilities: [], parameters: { speed: 'fast' }, accessible_topology: null }, h.ctx()))).code).toBe(
         Code.INVALID_ARGUMENT,
       );
@@ -139,9 +140,9 @@ describe('ListVolumes, ValidateVolumeCapabilities, ControllerGetVolume, GetCapac
 
     it('a full quota makes CreateVolume RESOURCE_EXHAUSTED and leaves nothing behind', async () => {
       const g = (await h.client.getQuotaUsage()).gigabytes;
-      await h.client.setQuota({ gigabytes: (g?.inUse ?? 0) + (g?.reserved ?? 0) });
+      await setQuota(h.client, { gigabytes: (g?.inUse ?? 0) + (g?.reserved ?? 0) });
       const f = await failure(h.rpc.CreateVolume(createReq('pvc-over-quota'), h.ctx()));
-      await h.client.setQuota({ gigabytes: 100_000 });
+      await setQuota(h.client, { gigabytes: 100_000 });
       expect(f.code).toBe(Code.RESOURCE_EXHAUSTED);
       expect(await h.client.listAllVolumes({ name: 'pvc-over-quota' })).toHaveLength(0);
     });
@@ -157,7 +158,7 @@ describe('ListVolumes, ValidateVolumeCapabilities, ControllerGetVolume, GetCapac
 /** A second controller of another cluster on the same Cinder project. */
 async function startHarnessReplicaOf(h: Harness, clusterId: string): Promise<Harness['rpc']> {
   const { createControllerHandlers } = await import('../../src/services/controller/index.js');
-  const { createSnapshotWaiter, createVolumeWaiter } = await import('../../src/cinder/waiter.js');
+  const { createSnapshotWaiter, createVolumeWaiter } = await import('../../src/cinder/waiters.js');
   return createControllerHandlers({
     cinder: h.client,
     waiter: { volumes: createVolumeWaiter(h.client), snapshots: createSnapshotWaiter(h.client) },

@@ -5,12 +5,16 @@ import { blockCap, createReq, failure, mountCap, publishReq, stableNode, startHa
 
 const connector = (host: string) => ({ host, ip: '10.9.9.9', multipath: true, platform: 'x86_64', os_type: 'linux2' });
 
-// Twice: as an admin (Cinder shows attachments' host names) and as a project member through
-// Keystone (Cinder hides them; the driver's own records must carry the matching).
+// As an admin (Cinder shows attachments' host names) and as a project member through Keystone
+// (Cinder hides them; the driver's own records must carry the matching); each with the
+// volume_context CreateVolume answered, as the CO sends it (a single-attach volume is then
+// attached without reading it first), and without one, as for a PV made by hand.
 describe.each([
-  ['admin, noauth', false],
-  ['member, keystone', true],
-])('ControllerPublish / ControllerUnpublish over HTTP (%s)', (_who, keystone) => {
+  ['admin, noauth, CreateVolume context', false, true],
+  ['member, keystone, CreateVolume context', true, true],
+  ['admin, noauth, no context', false, false],
+  ['member, keystone, no context', true, false],
+])('ControllerPublish / ControllerUnpublish over HTTP (%s)', (_who, keystone, withContext) => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ keystone, emulator: { quotas: { volumes: 1000, gigabytes: 100_000 } } });
@@ -18,8 +22,14 @@ describe.each([
   afterAll(async () => h.stop());
 
   let seq = 0;
-  const volume = async (type = 'iscsi', caps = [mountCap()]) =>
-    (await h.rpc.CreateVolume(createReq(`pvc-pub-${++seq}`, { parameters: { type }, volume_capabilities: caps }), h.ctx())).volume?.volume_id ?? '';
+  const contexts = new Map<string, Record<string, string>>();
+  const volume = async (type = 'iscsi', caps = [mountCap()]) => {
+    const v = (await h.rpc.CreateVolume(createReq(`pvc-pub-${++seq}`, { parameters: { type }, volume_capabilities: caps }), h.ctx())).volume;
+    contexts.set(v?.volume_id ?? '', v?.volume_context ?? {});
+    return v?.volume_id ?? '';
+  };
+  const publish: Harness['rpc']['ControllerPublishVolume'] = (req, ctx) =>
+    h.rpc.ControllerPublishVolume(withContext ? { ...req, volume_context: contexts.get(req.volume_id ?? '') ?? {} } : req, ctx);
 
   describe('error table', () => {
     it('checks required fields, the node id and the volume', async () => {
@@ -37,7 +47,7 @@ describe.each([
         ['MULTI_NODE on a single-attach volume', publishReq(id, node.id, { volume_capability: blockCap('MULTI_NODE_MULTI_WRITER') }), Code.FAILED_PRECONDITION],
       ];
       for (const [what, req, code] of cases) {
-        const f = await failure(h.rpc.ControllerPublishVolume(req, h.ctx()));
+        const f = await failure(publish(req, h.ctx()));
         expect(f.code, what).toBe(code);
       }
       expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
@@ -49,7 +59,7 @@ describe.each([
     const id = await volume();
     const node = testNode();
     const contexts = [];
-    for (let i = 0; i < 10; i++) contexts.push((await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {});
+    for (let i = 0; i < 10; i++) contexts.push((await publish(publishReq(id, node.id), h.ctx())).publish_context ?? {});
     const attachmentIds = new Set(contexts.map((c) => c.attachmentId));
     expect(attachmentIds.size).toBe(1);
     const atts = await h.client.listAttachments({ volumeId: id });
@@ -71,19 +81,19 @@ describe.each([
   it('a node that came back with another identity (same name, new key) keeps its attachment until unpublished, then gets one for its new connector', async () => {
     const id = await volume();
     const before = testNode();
-    const first = (await h.rpc.ControllerPublishVolume(publishReq(id, before.id), h.ctx())).publish_context ?? {};
+    const first = (await publish(publishReq(id, before.id), h.ctx())).publish_context ?? {};
     const after = testNode(before.name); // reinstalled: same node name, new key pair and address
     expect(after.id).not.toBe(before.id);
     // A pod may be using the volume through the existing export: it is not torn down; the
     // answer is sealed to the key the node has now.
-    const second = (await h.rpc.ControllerPublishVolume(publishReq(id, after.id), h.ctx())).publish_context ?? {};
+    const second = (await publish(publishReq(id, after.id), h.ctx())).publish_context ?? {};
     expect(second.attachmentId).toBe(first.attachmentId);
     expect((await h.client.listAttachments({ volumeId: id })).map((a) => a.id)).toEqual([first.attachmentId]);
     expect(decodePublishContext(second, id, after.keys).connection.type).toBe('iscsi');
     expect(() => decodePublishContext(second, id, before.keys)).toThrow();
     // Once the CO unpublished it, the next publish exports to the new connector.
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, after.id), h.ctx());
-    const third = (await h.rpc.ControllerPublishVolume(publishReq(id, after.id), h.ctx())).publish_context ?? {};
+    const third = (await publish(publishReq(id, after.id), h.ctx())).publish_context ?? {};
     expect(third.attachmentId).not.toBe(first.attachmentId);
     const made = h.calls.filter((c) => c.method === 'createAttachment').map((c) => (c.args[0] as { connector: { ip: string } }).connector.ip);
     expect(made.at(-1)).toBe(after.id.split(';')[2]);
@@ -99,7 +109,7 @@ describe.each([
       const id = await volume();
       const node = await stableNode(h.registry, undefined, { ip: '10.2.0.7', initiator: 'iqn.2004-10.com.ubuntu:01:stable', multipath: false, platform: 'aarch64' });
       expect(node.id.startsWith(`v2;${node.name};`)).toBe(true);
-      const ctx = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+      const ctx = (await publish(publishReq(id, node.id), h.ctx())).publish_context ?? {};
       expect(madeConnectors().at(-1)).toEqual({
         initiator: 'iqn.2004-10.com.ubuntu:01:stable',
         ip: '10.2.0.7',
@@ -117,13 +127,13 @@ describe.each([
     it('keeps a live attachment when the facts change (new address and initiator); the next publish after unpublish uses them', async () => {
       const id = await volume();
       const node = await stableNode(h.registry, undefined, { ip: '10.2.0.8', initiator: 'iqn.2004-10.com.ubuntu:01:old' });
-      const first = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+      const first = (await publish(publishReq(id, node.id), h.ctx())).publish_context ?? {};
       await node.publish({ ip: '10.2.0.9', initiator: 'iqn.2004-10.com.ubuntu:01:new' });
-      const again = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+      const again = (await publish(publishReq(id, node.id), h.ctx())).publish_context ?? {};
       expect(again.attachmentId).toBe(first.attachmentId);
       expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(1);
       await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
-      const fresh = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+      const fresh = (await publish(publishReq(id, node.id), h.ctx())).publish_context ?? {};
       expect(fresh.attachmentId).not.toBe(first.attachmentId);
       expect(madeConnectors().at(-1)).toMatchObject({ ip: '10.2.0.9', initiator: 'iqn.2004-10.com.ubuntu:01:new' });
       await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
@@ -135,15 +145,15 @@ describe.each([
       const impostor = await stableNode(h.registry, `${node.name}-x`);
       // Someone with write access to the registry puts another key pair's record under the name.
       await h.registry.publish(node.name, (await h.registry.fetch(impostor.name)) ?? '');
-      const forged = await failure(h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx()));
+      const forged = await failure(publish(publishReq(id, node.id), h.ctx()));
       expect(forged.code).toBe(Code.FAILED_PRECONDITION);
       expect(forged.message).toMatch(/keys do not match the node id/);
       // A record whose text was altered after signing.
       await node.publish({ ip: '10.2.0.10' });
       const wire = JSON.parse((await h.registry.fetch(node.name)) ?? '{}') as { record: string; signature: string };
       await h.registry.publish(node.name, JSON.stringify({ ...wire, record: wire.record.replace('10.2.0.10', '10.6.6.6') }));
-      expect((await failure(h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx()))).message).toMatch(/signature does not verify/);
-      const missing = await failure(h.rpc.ControllerPublishVolume(publishReq(id, `v2;never-started;${'A'.repeat(32)}`), h.ctx()));
+      expect((await failure(publish(publishReq(id, node.id), h.ctx()))).message).toMatch(/signature does not verify/);
+      const missing = await failure(publish(publishReq(id, `v2;never-started;${'A'.repeat(32)}`), h.ctx()));
       expect(missing.code).toBe(Code.NOT_FOUND);
       expect(missing.message).toMatch(/node never-started has published no connector record/);
       expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(0);
@@ -155,10 +165,10 @@ describe.each([
     const connectors = () => h.calls.filter((c) => c.method === 'createAttachment').map((c) => (c.args[0] as { connector: Record<string, unknown> }).connector);
     const node = testNode('with-iqn', true);
     const before = connectors().length;
-    await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx());
+    await publish(publishReq(id, node.id), h.ctx());
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
     const rbdOnly = testNode('without-iqn', false);
-    await h.rpc.ControllerPublishVolume(publishReq(id, rbdOnly.id), h.ctx());
+    await publish(publishReq(id, rbdOnly.id), h.ctx());
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, rbdOnly.id), h.ctx());
     const [withIqn, withoutIqn] = connectors().slice(before);
     expect(withIqn).toEqual({
@@ -180,8 +190,8 @@ describe.each([
     const id = await volume();
     const a = testNode('node-a');
     const b = testNode('node-b');
-    await h.rpc.ControllerPublishVolume(publishReq(id, a.id), h.ctx());
-    const f = await failure(h.rpc.ControllerPublishVolume(publishReq(id, b.id), h.ctx()));
+    await publish(publishReq(id, a.id), h.ctx());
+    const f = await failure(publish(publishReq(id, b.id), h.ctx()));
     expect(f.code).toBe(Code.FAILED_PRECONDITION);
     expect(f.message).toContain('node-a');
     expect(f.message).toContain(a.id);
@@ -190,7 +200,7 @@ describe.each([
     expect((await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx())).status?.published_node_ids).toEqual([a.id]);
     expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(1);
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, a.id), h.ctx());
-    await h.rpc.ControllerPublishVolume(publishReq(id, b.id), h.ctx());
+    await publish(publishReq(id, b.id), h.ctx());
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, b.id), h.ctx());
   });
 
@@ -198,9 +208,9 @@ describe.each([
     const cap = blockCap('MULTI_NODE_MULTI_WRITER');
     const id = await volume('multiattach', [cap]);
     const nodes = [testNode(), testNode(), testNode()];
-    for (const n of nodes) await h.rpc.ControllerPublishVolume(publishReq(id, n.id, { volume_capability: cap }), h.ctx());
+    for (const n of nodes) await publish(publishReq(id, n.id, { volume_capability: cap }), h.ctx());
     // A single-node capability still cannot join a volume published elsewhere.
-    expect((await failure(h.rpc.ControllerPublishVolume(publishReq(id, testNode().id, { volume_capability: blockCap() }), h.ctx()))).code).toBe(
+    expect((await failure(publish(publishReq(id, testNode().id, { volume_capability: blockCap() }), h.ctx()))).code).toBe(
       Code.FAILED_PRECONDITION,
     );
     const got = await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx());
@@ -225,7 +235,7 @@ describe.each([
     // client refuses that shape, an attaching one with this node's connector.
     const leftover = reserved ?? (await h.client.createAttachment({ volumeId: id, connector: connector(node.name) }));
     expect(['reserved', 'attaching']).toContain((await h.client.getVolume(id)).status);
-    const ctx = (await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx())).publish_context ?? {};
+    const ctx = (await publish(publishReq(id, node.id), h.ctx())).publish_context ?? {};
     expect(ctx.attachmentId).not.toBe(leftover.id);
     const atts = await h.client.listAttachments({ volumeId: id });
     expect(atts.map((a) => a.id)).toEqual([ctx.attachmentId]);
@@ -237,9 +247,9 @@ describe.each([
     const id = await volume('multiattach', [cap]);
     const other = testNode();
     const node = testNode();
-    await h.rpc.ControllerPublishVolume(publishReq(id, other.id, { volume_capability: cap }), h.ctx());
+    await publish(publishReq(id, other.id, { volume_capability: cap }), h.ctx());
     const leftover = await h.client.createAttachment({ volumeId: id, connector: connector(node.name) });
-    await h.rpc.ControllerPublishVolume(publishReq(id, node.id, { volume_capability: cap }), h.ctx());
+    await publish(publishReq(id, node.id, { volume_capability: cap }), h.ctx());
     expect((await h.rpc.ControllerGetVolume({ volume_id: id }, h.ctx())).status?.published_node_ids).toEqual([node.id, other.id].sort());
     expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(2);
     expect((await h.client.listAttachments({ volumeId: id })).map((a) => a.id)).not.toContain(leftover.id);
@@ -249,11 +259,11 @@ describe.each([
   it('readonly → an ro attachment and ro connection data; asking rw of an ro publish → ALREADY_EXISTS', async () => {
     const id = await volume();
     const node = testNode();
-    const res = await h.rpc.ControllerPublishVolume(publishReq(id, node.id, { readonly: true }), h.ctx());
+    const res = await publish(publishReq(id, node.id, { readonly: true }), h.ctx());
     const decoded = decodePublishContext(res.publish_context ?? {}, id, node.keys);
     expect(decoded.connection.accessMode).toBe('ro');
     expect((await h.client.listAttachments({ volumeId: id }))[0]?.attachMode).toBe('ro');
-    expect((await failure(h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx()))).code).toBe(Code.ALREADY_EXISTS);
+    expect((await failure(publish(publishReq(id, node.id), h.ctx()))).code).toBe(Code.ALREADY_EXISTS);
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
   });
 
@@ -261,7 +271,7 @@ describe.each([
     const id = await volume('iscsi-discovery-chap');
     const node = testNode();
     const stranger = testNode();
-    const res = await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx());
+    const res = await publish(publishReq(id, node.id), h.ctx());
     const ctx = res.publish_context ?? {};
     const [att] = await h.client.listAttachments({ volumeId: id });
     const password = String(att?.connectionInfo.auth_password ?? '');
@@ -276,9 +286,9 @@ describe.each([
     expect(() => decodePublishContext(ctx, id, stranger.keys)).toThrow(/sealed/);
 
     const errors: string[] = [];
-    errors.push((await failure(h.rpc.ControllerPublishVolume(publishReq(id, stranger.id), h.ctx()))).message);
+    errors.push((await failure(publish(publishReq(id, stranger.id), h.ctx()))).message);
     errors.push((await failure(h.rpc.DeleteVolume({ volume_id: id, secrets: {} }, h.ctx()))).message);
-    const again = await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx());
+    const again = await publish(publishReq(id, node.id), h.ctx());
     for (const text of [JSON.stringify(ctx), JSON.stringify(again.publish_context), h.logText(), ...errors]) {
       expect(text).not.toContain(password);
       expect(text).not.toContain(discovery);
@@ -289,7 +299,7 @@ describe.each([
   it('unpublish: an unreadable node id or a gone volume is success and touches nothing', async () => {
     const id = await volume();
     const node = testNode();
-    await h.rpc.ControllerPublishVolume(publishReq(id, node.id), h.ctx());
+    await publish(publishReq(id, node.id), h.ctx());
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, 'i-not-ours'), h.ctx());
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, testNode().id), h.ctx());
     expect(await h.client.listAttachments({ volumeId: id })).toHaveLength(1);
@@ -314,5 +324,38 @@ describe.each([
     } finally {
       await old.stop();
     }
+  });
+});
+
+describe('ControllerPublish of a single-attach volume without reading it: whether its targets are shared', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h.stop());
+
+  const MULTIATTACH = 'cinder.metal.csi.kungze.io/multiattach';
+  const SHARED = 'cinder.metal.csi.kungze.io/shared-targets';
+  const reads = () => h.calls.filter((c) => c.method === 'getVolume').length;
+
+  it('comes from the volume_context CreateVolume answered; without it the volume is read, as the node needs it', async () => {
+    const v = (await h.rpc.CreateVolume(createReq('pvc-shared-targets', { parameters: { type: 'iscsi' } }), h.ctx())).volume;
+    const id = v?.volume_id ?? '';
+    // The emulator speaks 3.70: every volume says shared_targets, here false.
+    expect(v?.volume_context).toMatchObject({ [MULTIATTACH]: 'false', [SHARED]: 'false' });
+    const node = testNode();
+    const publishWith = async (volume_context: Record<string, string>) => {
+      const before = reads();
+      const res = await h.rpc.ControllerPublishVolume(publishReq(id, node.id, { volume_context }), h.ctx());
+      const read = reads() > before;
+      const conn = decodePublishContext(res.publish_context ?? {}, id, node.keys).connection;
+      await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+      return { shared: conn.type === 'iscsi' ? conn.sharedTargets : 'not iSCSI', read };
+    };
+    expect(await publishWith(v?.volume_context ?? {})).toEqual({ shared: false, read: false });
+    // The context is what the attach-first path goes by (a hand-edited one shows it).
+    expect(await publishWith({ [MULTIATTACH]: 'false', [SHARED]: 'true' })).toEqual({ shared: true, read: false });
+    // A context that does not say (a PV from before the key): the volume is read for it.
+    expect(await publishWith({ [MULTIATTACH]: 'false' })).toEqual({ shared: false, read: true });
   });
 });

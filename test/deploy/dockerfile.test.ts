@@ -18,7 +18,22 @@ const RUN_BY: Record<string, string[]> = {
   rbd: ['modprobe'],
 };
 
-const IMAGE = 'node:20-bookworm-slim';
+/** The Node major the project supports: the lowest one package.json's engines accepts. */
+function supportedNodeMajor(): string {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { engines?: { node?: string } };
+  const m = /^>=\s*(\d+)$/.exec(pkg.engines?.node?.trim() ?? '');
+  if (!m?.[1]) throw new Error(`package.json engines.node is "${pkg.engines?.node}", expected ">=N"`);
+  return m[1];
+}
+
+/** The Node major CI fetches and tests on: scripts/node-runtime.sh's default. */
+function ciNodeMajor(): string | undefined {
+  const script = readFileSync(join(REPO_ROOT, 'scripts', 'node-runtime.sh'), 'utf8');
+  return /^major=\$\{1:-(\d+)\}$/m.exec(script)?.[1];
+}
+
+const NODE_MAJOR = supportedNodeMajor();
+const IMAGE = `node:${NODE_MAJOR}-bookworm-slim`;
 
 // ---- a small Dockerfile reader ----
 
@@ -137,11 +152,17 @@ describe('every program the driver runs is installed in the runtime image', () =
 });
 
 describe('Dockerfile', () => {
-  it('two stages from node:20-bookworm-slim: builder and runtime', () => {
+  it(`two stages from ${IMAGE} (the major engines names): builder and runtime`, () => {
     expect(stages).toHaveLength(2);
     expect(builder).toBeDefined();
     for (const s of stages) expect(s.image).toBe(IMAGE);
     expect(runtime?.name).toBe('runtime');
+  });
+
+  it('CI tests on the Node major the image ships, and the code is typed against it', () => {
+    expect(ciNodeMajor()).toBe(NODE_MAJOR);
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    expect(pkg.devDependencies['@types/node']?.split('.')[0]).toBe(NODE_MAJOR);
   });
 
   it('the builder runs npm ci, then the build, then prunes dev dependencies', () => {

@@ -1,7 +1,5 @@
-import { EventEmitter } from 'node:events';
 import { dirname, posix } from 'node:path';
 import type { HostFs, PathKind } from '../../src/host/host-fs.js';
-import { waitFor, type WaitOptions, type Watcher } from '../../src/host/wait.js';
 
 type Node = { kind: 'file'; data: string } | { kind: 'block' } | { kind: 'dir' } | { kind: 'link'; target: string };
 
@@ -11,16 +9,14 @@ export type WriteHook = (path: string, data: string, fs: FakeHostFs) => void | P
  * An in-memory host for connector tests: sysfs attributes, /dev nodes and udev symlinks.
  * Writes are journaled (shared with ScriptedExec to check the order of host actions) and may
  * trigger hooks that change the host, like the kernel would (a scan makes a disk appear after a
- * while, a delete removes it). Waiting uses the same waitFor as the real host, woken by changes.
+ * while, a delete removes it).
  */
 export class FakeHostFs implements HostFs {
   private readonly nodes = new Map<string, Node>();
   private readonly hooks: { match: (path: string) => boolean; hook: WriteHook }[] = [];
-  private readonly events = new EventEmitter();
   readonly writes: { path: string; data: string }[] = [];
 
   constructor(readonly journal: string[] = []) {
-    this.events.setMaxListeners(100);
     this.nodes.set('/', { kind: 'dir' });
   }
 
@@ -49,7 +45,6 @@ export class FakeHostFs implements HostFs {
   /** Remove a path and everything under it. */
   remove(path: string): this {
     for (const p of [...this.nodes.keys()]) if (p === path || p.startsWith(`${path}/`)) this.nodes.delete(p);
-    this.changed();
     return this;
   }
 
@@ -108,7 +103,6 @@ export class FakeHostFs implements HostFs {
     this.writes.push({ path, data });
     this.journal.push(`write ${path} ${data}`);
     n.data = data;
-    this.changed();
     for (const h of this.hooks) if (h.match(path)) await h.hook(path, data, this);
   }
 
@@ -142,24 +136,6 @@ export class FakeHostFs implements HostFs {
     return n.kind === 'dir' ? 'directory' : n.kind === 'block' ? 'block' : n.kind === 'file' ? 'file' : 'other';
   }
 
-  async waitForPath(path: string, options: WaitOptions): Promise<void> {
-    await waitFor(path, async () => (this.resolve(path) ? true : undefined), { ...options, watch: this.watcher([path]) });
-  }
-
-  async waitForPathGone(path: string, options: WaitOptions): Promise<void> {
-    await waitFor(`${path} to disappear`, async () => (this.resolve(path) ? undefined : true), {
-      ...options,
-      watch: this.watcher([path]),
-    });
-  }
-
-  watcher(_paths: readonly string[]): Watcher {
-    return (wake) => {
-      this.events.on('change', wake);
-      return () => this.events.off('change', wake);
-    };
-  }
-
   // ---- internals --------------------------------------------------------------------------------
 
   private put(path: string, node: Node): void {
@@ -170,7 +146,6 @@ export class FakeHostFs implements HostFs {
       d = dirname(d);
     }
     this.nodes.set(p, node);
-    this.changed();
   }
 
   /** Resolve symlinks in every component; undefined when something does not exist. */
@@ -190,10 +165,6 @@ export class FakeHostFs implements HostFs {
       cur = next;
     }
     return cur;
-  }
-
-  private changed(): void {
-    this.events.emit('change');
   }
 }
 

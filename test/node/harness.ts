@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
+import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { mkdir, mkdtemp, readFile, realpath, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryRegistry } from '../../src/services/node-registry/registry.js';
+import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpCinderClient } from '../../src/cinder/client.js';
 import type { CinderClientConfig } from '../../src/cinder/config.js';
 import { isUnauthorized } from '../../src/cinder/errors.js';
-import { createSnapshotWaiter, createVolumeWaiter } from '../../src/cinder/waiter.js';
+import { createSnapshotWaiter, createVolumeWaiter } from '../../src/cinder/waiters.js';
 import type { ControllerPublishVolumeRequest__Output } from '../../src/generated/csi/v1/ControllerPublishVolumeRequest.js';
 import type { ControllerPublishVolumeResponse } from '../../src/generated/csi/v1/ControllerPublishVolumeResponse.js';
 import type { ControllerUnpublishVolumeRequest__Output } from '../../src/generated/csi/v1/ControllerUnpublishVolumeRequest.js';

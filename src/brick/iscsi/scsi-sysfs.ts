@@ -136,10 +136,6 @@ export class ScsiSysfs {
     return (await this.fs.readFile(`/sys/block/${dm}/dm/name`).catch(() => undefined))?.trim() || undefined;
   }
 
-  async dmSlaves(dm: string): Promise<string[]> {
-    return this.fs.readdir(`/sys/block/${dm}/slaves`);
-  }
-
   /**
    * The iSCSI sessions the kernel holds, read where `iscsiadm -m session` reads them (one process
    * less per look, which counts on a busy node). A session half torn down is skipped.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byPathLink, findSession, lunForPath, normalizePortal, parseSendTargets, parseTargetDir, validateIqn } from './target.js';
+import { findSession, normalizePortal, parseSendTargets, parseTargetDir, validateIqn } from './target.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 
 const IQN = 'iqn.2010-10.org.openstack:volume-5b0c';
@@ -29,11 +29,6 @@ describe('iscsiadm output parsing', () => {
     expect(() => normalizePortal('-o x')).toThrow();
     expect(() => validateIqn('-T')).toThrow();
     expect(validateIqn('naa.60014055f5c3b4e7')).toBe('naa.60014055f5c3b4e7');
-    expect(lunForPath(0)).toBe('0');
-    expect(lunForPath(255)).toBe('255');
-    expect(lunForPath(256)).toBe('0x0100000000000000');
-    expect(lunForPath(0x10005)).toBe('0x0005000100000000');
-    expect(byPathLink({ portal: '[fd00::1]:3260', iqn: IQN, lun: 3 })).toBe(`/dev/disk/by-path/ip-fd00::1:3260-iscsi-${IQN}-lun-3`);
     expect(parseTargetDir('target3:0:1')).toEqual({ host: 3, channel: 0, target: 1 });
     expect(parseTargetDir('power')).toBeUndefined();
   });

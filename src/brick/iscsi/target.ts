@@ -70,23 +70,6 @@ export function findSession(sessions: readonly IscsiSession[], t: Pick<IscsiTarg
   return sessions.find((s) => s.iqn === t.iqn && samePortal(s.portal, t.portal));
 }
 
-/**
- * The LUN as udev's path_id writes it: decimal below 256, else the 64-bit SAM LUN in hex
- * (`0x` + 16 digits), as os-brick's process_lun_id does.
- */
-export function lunForPath(lun: number): string {
-  if (lun < 256) return String(lun);
-  const lo = lun & 0xffff;
-  const hi = Math.floor(lun / 0x10000) & 0xffff;
-  return `0x${lo.toString(16).padStart(4, '0')}${hi.toString(16).padStart(4, '0')}00000000`;
-}
-
-/** `/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn…-lun-1` (IPv6 brackets removed, as udev does). */
-export function byPathLink(t: IscsiTarget): string {
-  const portal = normalizePortal(t.portal).replace('[', '').replace(']', '');
-  return `/dev/disk/by-path/ip-${portal}-iscsi-${t.iqn}-lun-${lunForPath(t.lun)}`;
-}
-
 export interface Hctl {
   host: number;
   channel: number;
@@ -98,12 +81,6 @@ export function parseTargetDir(name: string): Hctl | undefined {
   const m = /^target(\d+):(\d+):(\d+)$/.exec(name);
   if (!m) return undefined;
   return { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]) };
-}
-
-/** `3:0:0:5` → LUN 5 (a SCSI device under a target directory). */
-export function lunOfScsiDevice(name: string): number | undefined {
-  const m = /^\d+:\d+:\d+:(\d+)$/.exec(name);
-  return m ? Number(m[1]) : undefined;
 }
 
 /**

@@ -95,6 +95,9 @@ describe('matching attachments to nodes', () => {
     expect(publishedNodeIds([done('1'), done('2', 'b')], recs)).toEqual([nodeId('a'), nodeId('b')].sort());
     expect(publishedNodeIds([done('9')], recs)).toEqual([]);
     expect(publishedNodeIds([done('1')], none)).toEqual([]);
+    // records outlive their attachments (unpublish leaves them): a stale one names nobody
+    expect(publishedNodeIds([done('8', 'a')], recs)).toEqual([]);
+    expect(planAttachments('a', [done('8')], undefined, recs)).toEqual({ cleanup: [], otherNodes: ['an unknown host'] });
     expect(holders([done('1'), done('9')], recs)).toEqual(['a', 'an unknown host']);
   });
 });

@@ -10,7 +10,9 @@ import { CINDER_META_MAX, META_NODE_PREFIX } from './constants.js';
  * from project members). So the driver keeps its own record, in volume metadata, one key per
  * node: `<prefix>/node/<node name>` = "<attachment id> <node id the CO used>", written after
  * `POST /attachments` and before `os-complete`. Ownership: Cinder's host when shown, else the
- * record. Incomplete (`reserved`/`attaching`) attachments that nobody owns are leftovers of a
+ * record. A record is never removed (unpublish leaves it, the node's next publish overwrites
+ * it): it only ever speaks for the attachment id it names, and attachment ids are not reused,
+ * so the record of a deleted attachment owns nothing. Incomplete (`reserved`/`attaching`) attachments that nobody owns are leftovers of a
  * publish that died before recording them — publishes of one volume are serialised (the edge's
  * `vol:` lock, one leader), so none can be in progress while we look — and are deleted.
  */
@@ -147,7 +149,8 @@ export function publishedNodeIds(completed: readonly CompletedAttachment[], reco
   for (const c of completed) {
     const who = owner.get(c.attachmentId);
     const rec = who === undefined ? undefined : records.get(who);
-    if (rec) out.add(rec.nodeId);
+    // A record left from an earlier attachment of that node does not vouch for this one.
+    if (rec && rec.attachmentId === c.attachmentId) out.add(rec.nodeId);
   }
   return [...out].sort();
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRegistry } from '../node-registry/registry.js';
+import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
 import { FakeCinder } from '../../../test/controller/fake-cinder.js';
 import type { GetCapacityRequest__Output } from '../../generated/csi/v1/GetCapacityRequest.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { Code, CsiError } from '../../util/errors.js';
 import { capacityHandler, headroomGiB, UNLIMITED_BYTES } from './capacity.js';
+import { createLookups } from './lookup.js';
 
 const GiB = 1024 ** 3;
 const ctx = (): RpcContext => ({ requestId: 't', signal: new AbortController().signal, log: silentLogger() });
@@ -19,7 +20,7 @@ const req = (o: Partial<GetCapacityRequest__Output> = {}): GetCapacityRequest__O
 function setup(quota: FakeCinder['quota']) {
   const fake = new FakeCinder();
   fake.quota = quota;
-  return { fake, handler: capacityHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now }) };
+  return { fake, handler: capacityHandler({ cinder: fake, waiters: fake.waiters(), lookups: createLookups(fake, 'c'), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now }) };
 }
 
 describe('GetCapacity = quota headroom', () => {

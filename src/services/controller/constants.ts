@@ -22,6 +22,20 @@ export const META_NODE_PREFIX = `${PREFIX}/node/`;
  */
 export const META_TOPOLOGY = `${PREFIX}/topology`;
 
+/**
+ * volume_context key: whether Cinder made the volume multiattach ("true"|"false"). Publish trusts
+ * "false" to attach without reading the volume first (Cinder refuses a second attachment of such
+ * a volume by itself); PVs without it take the path that reads.
+ */
+export const CTX_MULTIATTACH = `${PREFIX}/multiattach`;
+
+/**
+ * volume_context key: whether the volume's iSCSI targets carry other volumes' LUNs too ("true"|
+ * "false", Cinder 3.48 `shared_targets`; absent where Cinder does not say). The publish that skips
+ * the read takes it from here for the node's identity check.
+ */
+export const CTX_SHARED_TARGETS = `${PREFIX}/shared-targets`;
+
 /** volume_context key: the volume was made from a snapshot or a clone (value "snapshot"|"volume"). */
 export const CTX_SOURCE = `${PREFIX}/source`;
 

@@ -40,7 +40,7 @@ export function createSnapshotHandler(d: HandlerDeps) {
 const DELETABLE: ReadonlySet<string> = new Set(['available', 'error']);
 
 async function createOrAdopt(d: HandlerDeps, name: string, sourceId: string, metadata: Record<string, string>, ctx: RpcContext): Promise<CreateSnapshotResponse> {
-  let snap = single(await findOwnSnapshots(d.cinder, name, d.clusterId, ctx), 'snapshot', name);
+  let snap = single(await findOwnSnapshots(d.lookups, name, d.clusterId, ctx), 'snapshot', name);
   let loser: Snapshot | undefined;
   if (snap) {
     requireSource(snap, name, sourceId);
@@ -83,7 +83,7 @@ async function createOnce(d: HandlerDeps, name: string, volumeId: string, metada
     if (isNotFound(err)) throw notFound(`source volume ${volumeId} does not exist`);
     if (!isOutcomeUnknown(err)) throw err;
     ctx.log.warn({ name }, 'CreateSnapshot: reply to POST /snapshots lost; looking the snapshot up by name');
-    const again = single(await findOwnSnapshots(d.cinder, name, d.clusterId, ctx), 'snapshot', name);
+    const again = single(await findOwnSnapshots(d.lookups, name, d.clusterId, ctx), 'snapshot', name);
     if (!again) throw err;
     return again;
   }
@@ -91,7 +91,7 @@ async function createOnce(d: HandlerDeps, name: string, volumeId: string, metada
 
 /** Two controllers racing on one name keep the oldest snapshot (see create-volume.ts). */
 async function keepOldest(d: HandlerDeps, name: string, sourceId: string, created: Snapshot, ctx: RpcContext): Promise<{ snap: Snapshot; loser?: Snapshot }> {
-  const owned = await findOwnSnapshots(d.cinder, name, d.clusterId, ctx);
+  const owned = await findOwnSnapshots(d.lookups, name, d.clusterId, ctx);
   const contenders = owned.some((s) => s.id === created.id) ? owned : [...owned, created];
   const winner = [...contenders].sort(byAge)[0] ?? created;
   if (winner.id === created.id) return { snap: created };

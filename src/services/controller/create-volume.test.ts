@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryRegistry } from '../node-registry/registry.js';
+import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
 import { describe, expect, it } from 'vitest';
 import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateVolumeRequest.js';
@@ -9,6 +9,7 @@ import { Code, CsiError } from '../../util/errors.js';
 import { META_CLUSTER } from './constants.js';
 import { createVolumeHandler } from './create-volume.js';
 import { META_DUPLICATE_OF } from './lookup.js';
+import { createLookups } from './lookup.js';
 
 const GiB = 1024 ** 3;
 const ctx = (): RpcContext => ({ requestId: 't', signal: new AbortController().signal, deadline: Date.now() + 5000, log: silentLogger() });
@@ -26,7 +27,7 @@ const req = (name: string, o: Partial<CreateVolumeRequest__Output> = {}): Create
 
 function setup() {
   const fake = new FakeCinder();
-  const handler = createVolumeHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c1', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
+  const handler = createVolumeHandler({ cinder: fake, waiters: fake.waiters(), lookups: createLookups(fake, 'c1'), clusterId: 'c1', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
   return { fake, handler };
 }
 

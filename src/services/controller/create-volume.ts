@@ -17,19 +17,30 @@ import {
 import { chooseSizeGiB, DEFAULT_SIZE_GIB, sizeSatisfies } from './capacity-range.js';
 import { planCreate, type CreatePlan } from './create-volume-plan.js';
 import type { HandlerDeps } from './deps.js';
-import { byAge, findSnapshot, findVolume, findVolumesNamed, META_DUPLICATE_OF, single } from './lookup.js';
+import { byAge, findSnapshot, findVolume, findVolumesNamed, META_DUPLICATE_OF, ownedByName, single } from './lookup.js';
 import { KeyedSerializer } from './serial.js';
 import { isUuid } from './tokens.js';
 import { toCsiVolume } from './volume-view.js';
-import { waitWithin } from './wait.js';
+import { waitWithin, type Settled } from './wait.js';
 
 /**
  * CreateVolume (design §5–6). Idempotent by name within the cluster: the Cinder volume carries
- * the CSI name and the cluster tag, and every call first looks for it. Creation never blocks past
- * the caller's deadline (ABORTED, the retry finds the volume by name), a lost POST reply is
- * resolved by looking again rather than creating twice, and two controllers racing on one name
- * (no shared lock) converge on the oldest volume: the others mark their own as duplicates and
- * delete it once Cinder lets them.
+ * the CSI name and the cluster tag, and every call first looks for it (lookups of concurrent
+ * calls share requests, name-lookups.ts). Creation never blocks past the caller's deadline
+ * (ABORTED, the retry finds the volume by name), and a lost POST reply is resolved by looking
+ * again rather than creating twice.
+ *
+ * Two controllers racing on one name (no shared lock; leader election can overlap for a moment)
+ * both find nothing and both create. They converge on the oldest volume: the others mark their
+ * own as a duplicate (lookups then skip it) and delete it once Cinder lets them. Each learns of
+ * the other's volume without an extra request: its wait watches the waiter's lists for volumes
+ * of the same name and cluster changed since just before its own lookup — a twin was created
+ * after that lookup (else the lookup had found it), so it is in those lists as soon as Cinder
+ * first stamps it (within the scheduler's latency, long before a volume is ready). Where no list
+ * was made — the volume was ready at once, or a Cinder below 3.60 read a lone wait by id — or
+ * the POST's reply was lost, it looks up the name again after the POST, as it always did. A twin
+ * that Cinder had not stamped at all by the time ours was ready would be missed; the next call
+ * for that name then reports both instead of guessing.
  */
 export function createVolumeHandler(d: HandlerDeps) {
   const serial = new KeyedSerializer();
@@ -52,19 +63,32 @@ function created(v: Volume): WaitVerdict {
 const DELETABLE: ReadonlySet<string> = new Set(['available', 'error', 'error_restoring', 'error_extending', 'error_managing']);
 
 async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext): Promise<CreateVolumeResponse> {
-  const found = await findVolumesNamed(d.cinder, plan.name, d.clusterId, ctx);
+  const askedAt = d.now();
+  const found = await findVolumesNamed(d.lookups, plan.name, d.clusterId, ctx);
   await deleteDuplicates(d, found.duplicates, ctx);
   let vol = single(found.owned, 'volume', plan.name);
   let loser: Volume | undefined;
+  let result: Settled<Volume>;
   if (vol) {
     requireCompatible(vol, plan);
+    result = await waitWithin(d.waiters.volumes, vol, created, ctx, d.now);
   } else {
     const size = chooseSizeGiB(plan.range, await sourceSizeGiB(d, plan, ctx));
-    const created = await createOnce(d, plan, size, ctx);
-    ({ vol, loser } = await keepOldest(d, plan, created, ctx));
+    const post = await createOnce(d, plan, size, ctx);
+    const twins = new Map<string, Volume>();
+    let watched = false;
+    const watch = {
+      key: plan.name,
+      report: (others: readonly Volume[]): void => {
+        watched = true;
+        for (const v of ownedByName(others, plan.name, d.clusterId)) twins.set(v.id, v);
+      },
+    };
+    result = await waitWithin(d.waiters.volumes, post.vol, created, ctx, d.now, post.atOnce ? { since: askedAt, watch } : {});
+    const others = post.atOnce && watched ? [...twins.values()] : (await findVolumesNamed(d.lookups, plan.name, d.clusterId, ctx)).owned;
+    ({ vol, loser } = await keepOldest(d, plan, post.vol, others, ctx));
+    if (loser) result = await waitWithin(d.waiters.volumes, vol, created, ctx, d.now);
   }
-
-  const result = await waitWithin(d.waiters.volumes, vol, created, ctx, d.now);
   if (loser) await discardLoser(d, loser.id, ctx);
   switch (result.outcome) {
     case 'done':
@@ -99,9 +123,9 @@ async function sourceSizeGiB(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext):
   return vol.size;
 }
 
-async function createOnce(d: HandlerDeps, plan: CreatePlan, size: number, ctx: RpcContext): Promise<Volume> {
+async function createOnce(d: HandlerDeps, plan: CreatePlan, size: number, ctx: RpcContext): Promise<{ vol: Volume; atOnce: boolean }> {
   try {
-    return await d.cinder.createVolume(
+    const vol = await d.cinder.createVolume(
       {
         name: plan.name,
         size,
@@ -114,6 +138,7 @@ async function createOnce(d: HandlerDeps, plan: CreatePlan, size: number, ctx: R
       },
       ctx,
     );
+    return { vol, atOnce: true };
   } catch (err) {
     if (isNotFound(err)) {
       // The source was checked just before, so a 404 here names the volume type (or a source
@@ -129,27 +154,25 @@ async function createOnce(d: HandlerDeps, plan: CreatePlan, size: number, ctx: R
     if (!isOutcomeUnknown(err)) throw err;
     // The POST may have worked although its reply was lost: look before anyone creates again.
     ctx.log.warn({ name: plan.name }, 'CreateVolume: reply to POST /volumes lost; looking the volume up by name');
-    const again = single((await findVolumesNamed(d.cinder, plan.name, d.clusterId, ctx)).owned, 'volume', plan.name);
+    const again = single((await findVolumesNamed(d.lookups, plan.name, d.clusterId, ctx)).owned, 'volume', plan.name);
     if (!again) throw err;
-    return again;
+    return { vol: again, atOnce: false };
   }
 }
 
 /**
- * Two controllers that both found nothing both created a volume. Each looks again after its
- * own POST: whatever was created before ours is visible now, so all agree the oldest one is the
- * volume. A loser tags its own volume as a duplicate (lookups then skip it, and delete it when
- * Cinder allows) and continues with the winner.
+ * Of our volume and the twins seen (see the header), the oldest is the volume. A loser tags its
+ * own volume as a duplicate (lookups then skip it, and delete it when Cinder allows) and
+ * continues with the winner.
  */
-async function keepOldest(d: HandlerDeps, plan: CreatePlan, created: Volume, ctx: RpcContext): Promise<{ vol: Volume; loser?: Volume }> {
-  const { owned } = await findVolumesNamed(d.cinder, plan.name, d.clusterId, ctx);
-  const contenders = owned.some((v) => v.id === created.id) ? owned : [...owned, created];
-  const winner = [...contenders].sort(byAge)[0] ?? created;
-  if (winner.id === created.id) return { vol: created };
-  ctx.log.warn({ name: plan.name, kept: winner.id, duplicate: created.id }, 'CreateVolume: another controller created this volume too; keeping the older one');
-  await d.cinder.setVolumeMetadata(created.id, { [META_DUPLICATE_OF]: winner.id }, ctx);
+async function keepOldest(d: HandlerDeps, plan: CreatePlan, ours: Volume, twins: readonly Volume[], ctx: RpcContext): Promise<{ vol: Volume; loser?: Volume }> {
+  const contenders = twins.some((v) => v.id === ours.id) ? twins : [...twins, ours];
+  const winner = [...contenders].sort(byAge)[0] ?? ours;
+  if (winner.id === ours.id) return { vol: ours };
+  ctx.log.warn({ name: plan.name, kept: winner.id, duplicate: ours.id }, 'CreateVolume: another controller created this volume too; keeping the older one');
+  await d.cinder.setVolumeMetadata(ours.id, { [META_DUPLICATE_OF]: winner.id }, ctx);
   requireCompatible(winner, plan);
-  return { vol: winner, loser: created };
+  return { vol: winner, loser: ours };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRegistry } from '../node-registry/registry.js';
+import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
 import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { Code } from '../../util/errors.js';
 import { expandHandler } from './expand.js';
+import { createLookups } from './lookup.js';
 
 const GiB = 1024 ** 3;
 const ctx = (): RpcContext => ({ requestId: 't', signal: new AbortController().signal, deadline: Date.now() + 5000, log: silentLogger() });
@@ -15,7 +16,7 @@ async function setup(status: string, minor = 70) {
   const v = await fake.createVolume({ name: 'v', size: 1 });
   const rec = fake.volumes.get(v.id);
   if (rec) rec.status = status;
-  const handler = expandHandler({ cinder: fake, waiters: fake.waiters(), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
+  const handler = expandHandler({ cinder: fake, waiters: fake.waiters(), lookups: createLookups(fake, 'c'), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
   const req = (gib: number) => ({ volume_id: v.id, capacity_range: { required_bytes: String(gib * GiB), limit_bytes: '0' }, secrets: {}, volume_capability: null });
   return { fake, handler, req, id: v.id };
 }

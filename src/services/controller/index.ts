@@ -13,12 +13,14 @@ import { getCapabilitiesHandler } from './get-capabilities.js';
 import { getVolumeHandler } from './get-volume.js';
 import { listSnapshotsHandler } from './list-snapshots.js';
 import { listVolumesHandler } from './list-volumes.js';
+import { createLookups } from './lookup.js';
 import { publishHandler } from './publish.js';
 import { unpublishHandler } from './unpublish.js';
 import { validateCapabilitiesHandler } from './validate-capabilities.js';
 import type { Waiters } from './wait.js';
 
 export type { Waiters } from './wait.js';
+export { META_CLUSTER } from './constants.js';
 
 export interface ControllerDeps {
   /** Used only through its interface (unit tests pass a fake). */
@@ -47,6 +49,7 @@ export function createControllerHandlers(deps: ControllerDeps): Record<string, C
   const d: HandlerDeps = {
     cinder: deps.cinder,
     waiters: deps.waiter,
+    lookups: createLookups(deps.cinder, deps.clusterId),
     clusterId: deps.clusterId,
     registry: deps.registry,
     ignoreVolumeAz: deps.ignoreVolumeAz,

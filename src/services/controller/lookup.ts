@@ -4,6 +4,7 @@ import type { Snapshot, Volume } from '../../cinder/types.js';
 import type { RpcContext } from '../../util/context.js';
 import { failedPrecondition } from '../../util/errors.js';
 import { META_CLUSTER } from './constants.js';
+import { NameLookups } from './name-lookups.js';
 import { isUuid } from './tokens.js';
 
 /**
@@ -79,14 +80,36 @@ export interface NamedVolumes {
   duplicates: Volume[];
 }
 
-export async function findVolumesNamed(cinder: CinderClient, name: string, clusterId: string, ctx: RpcContext): Promise<NamedVolumes> {
-  const all = await cinder.listAllVolumes({ name, metadata: { [META_CLUSTER]: clusterId } }, ctx);
+/** The shared name lookups of a controller (name-lookups.ts): concurrent calls share requests. */
+export interface Lookups {
+  volumes: NameLookups<Volume>;
+  snapshots: NameLookups<Snapshot>;
+}
+
+export function createLookups(cinder: CinderClient, clusterId: string): Lookups {
+  const tag = { [META_CLUSTER]: clusterId };
+  return {
+    volumes: new NameLookups<Volume>({
+      byName: (name, budget) => cinder.listAllVolumes({ name, metadata: tag }, budget),
+      byCluster: (budget) => cinder.listAllVolumes({ metadata: tag }, budget),
+    }),
+    snapshots: new NameLookups<Snapshot>({
+      byName: (name, budget) => cinder.listAllSnapshots({ name, metadata: tag }, budget),
+      byCluster: (budget) => cinder.listAllSnapshots({ metadata: tag }, budget),
+    }),
+  };
+}
+
+export async function findVolumesNamed(lookups: Lookups, name: string, clusterId: string, ctx: RpcContext): Promise<NamedVolumes> {
+  return namedVolumes(await lookups.volumes.find(name, ctx), name, clusterId);
+}
+
+/** Splits volumes listed under one name into this cluster's volume(s) and its race losers. */
+export function namedVolumes(all: readonly Volume[], name: string, clusterId: string): NamedVolumes {
   const duplicates = all.filter((v) => v.name === name && v.metadata[META_CLUSTER] === clusterId && !!v.metadata[META_DUPLICATE_OF] && !LEAVING.has(v.status));
   return { owned: ownedByName(all, name, clusterId), duplicates };
 }
 
-export async function findOwnSnapshots(cinder: CinderClient, name: string, clusterId: string, ctx: RpcContext): Promise<Snapshot[]> {
-  // Snapshot lists have no metadata filter in Cinder's API; the name filter keeps it small.
-  const all = await cinder.listAllSnapshots({ name }, ctx);
-  return ownedByName(all, name, clusterId);
+export async function findOwnSnapshots(lookups: Lookups, name: string, clusterId: string, ctx: RpcContext): Promise<Snapshot[]> {
+  return ownedByName(await lookups.snapshots.find(name, ctx), name, clusterId);
 }

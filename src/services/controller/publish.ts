@@ -1,5 +1,6 @@
 import type { ConnectionData } from '../../brick/connection-data.js';
 import { parseConnectionInfo } from '../../cinder/connection-info.js';
+import { isBadRequest, isNotFound } from '../../cinder/errors.js';
 import type { Attachment, Volume } from '../../cinder/types.js';
 import type { ControllerPublishVolumeRequest__Output } from '../../generated/csi/v1/ControllerPublishVolumeRequest.js';
 import type { ControllerPublishVolumeResponse } from '../../generated/csi/v1/ControllerPublishVolumeResponse.js';
@@ -11,7 +12,9 @@ import { removeAll, summary } from './attachment-calls.js';
 import { encodeNodeRecord, nodeRecordKey, planAttachments, readNodeRecords, type NodeRecord } from './attachments.js';
 import type { HandlerDeps } from './deps.js';
 import { hostConnector } from './host-connector.js';
+import { CTX_MULTIATTACH, CTX_SHARED_TARGETS } from './constants.js';
 import { findVolume } from './lookup.js';
+import { isUuid } from './tokens.js';
 import { capabilityProblem, isMultiNode, isReadOnlyMode, requireCapabilities } from './volume-capabilities.js';
 
 /**
@@ -35,23 +38,29 @@ export function publishHandler(d: HandlerDeps) {
     const malformed = capabilityProblem(cap, { multiattach: true });
     if (malformed?.kind === 'malformed') throw invalidArgument(`volume_capability: ${malformed.message}`);
     const node = await resolveNode(req.node_id, d.registry, ctx.signal);
-
-    const vol = await findVolume(d.cinder, volumeId, ctx);
-    if (!vol) throw notFound(`volume ${volumeId} does not exist`);
-    requireCapabilities([cap], { multiattach: vol.multiattach }, 'volume_capability', 'precondition');
-    if (!PUBLISHABLE.has(vol.status)) throw failedPrecondition(`volume ${volumeId} is ${vol.status}; it can be published when available or in-use`);
-
     const features = await d.cinder.features(ctx);
     if (req.readonly && !features.attachMode) {
       throw failedPrecondition(`a read-only publish needs Cinder API microversion 3.54 (attachment mode); this Cinder offers ${features.serverMaxVersion}`);
     }
     const mode: 'ro' | 'rw' = req.readonly || (isReadOnlyMode(cap) && features.attachMode) ? 'ro' : 'rw';
 
+    const known = knownFromContext(req.volume_context, features.sharedTargets);
+    if (known && !isMultiNode(cap) && isUuid(volumeId)) {
+      const fast = await attachDirectly(d, { id: volumeId, ...known }, node, req.node_id, mode, ctx);
+      if (fast) return { publish_context: fast };
+    }
+
+    const vol = await findVolume(d.cinder, volumeId, ctx);
+    if (!vol) throw notFound(`volume ${volumeId} does not exist`);
+    requireCapabilities([cap], { multiattach: vol.multiattach }, 'volume_capability', 'precondition');
+    if (!PUBLISHABLE.has(vol.status)) throw failedPrecondition(`volume ${volumeId} is ${vol.status}; it can be published when available or in-use`);
+
     // A volume that is plainly available has no attachment at all: no need to list.
     const all = vol.status === 'available' && vol.attachments.length === 0 ? [] : await d.cinder.listAttachments({ volumeId }, ctx);
     const records = readNodeRecords(vol.metadata);
     const plan = planAttachments(node.nodeName, vol.attachments, all.map(summary), records);
-    const recordedNodeId = records.get(node.nodeName)?.nodeId;
+    const recorded = records.get(node.nodeName);
+    const recordedNodeId = recorded?.attachmentId === plan.reuse ? recorded?.nodeId : undefined;
     if (plan.reuse && recordedNodeId !== undefined && recordedNodeId !== req.node_id) {
       // The node's facts or id changed since this attachment was made (a new address, a new
       // initiator name, an upgrade from a 0.1.0 node id). A pod may be using the volume through
@@ -95,7 +104,10 @@ export function publishHandler(d: HandlerDeps) {
 
 const PUBLISHABLE: ReadonlySet<string> = new Set(['available', 'in-use', 'reserved', 'attaching']);
 
-function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: Volume, node: ResolvedNode): Record<string, string> {
+/** What the publish context needs of the volume: its id and whether its targets are shared. */
+type PublishedVolume = Pick<Volume, 'id' | 'sharedTargets'>;
+
+function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: PublishedVolume, node: ResolvedNode): Record<string, string> {
   const conn: ConnectionData = parseConnectionInfo(a.connectionInfo, { multipath: node.facts.multipath });
   // Cinder keeps saying access_mode "rw" in connection_info for an ro attachment: the mode we
   // asked for is the truth the node must enforce.
@@ -103,6 +115,49 @@ function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: Volume, node: Resolve
   // Whether the target also carries other volumes' LUNs is a property of the volume (3.48).
   if (conn.type === 'iscsi' && vol.sharedTargets !== undefined) conn.sharedTargets = vol.sharedTargets;
   return encodePublishContext(conn, a.id, vol.id, node.sealKey);
+}
+
+/**
+ * What the volume_context CreateVolume answered tells about the volume, when it is enough to
+ * attach without reading the volume: it says the volume is not multiattach, and it says whether
+ * its targets are shared wherever Cinder reports that (3.48), since the node's identity check
+ * needs it (a PV without that key takes the path that reads). Undefined otherwise.
+ */
+function knownFromContext(context: Record<string, string> | undefined, cinderReportsSharedTargets: boolean): Omit<PublishedVolume, 'id'> | undefined {
+  if (context?.[CTX_MULTIATTACH] !== 'false') return undefined;
+  const shared = context[CTX_SHARED_TARGETS];
+  if (shared === 'true' || shared === 'false') return { sharedTargets: shared === 'true' };
+  return cinderReportsSharedTargets ? undefined : {};
+}
+
+/**
+ * The first publish of a single-attach volume, without reading it first: attach, record, complete
+ * (three requests). Only for volumes whose volume_context, written by our CreateVolume, says they
+ * are not multiattach, and a single-node access mode — then Cinder itself refuses a second
+ * attachment (400 "must be available … to reserve"), which is the check the read would make. Any
+ * refusal (this node's own attachment on a retry — kept, whatever changed about the node —
+ * another node's, leftovers, a busy volume) falls back to the full path, which reads the volume
+ * and explains or repairs; undefined says so.
+ */
+async function attachDirectly(d: HandlerDeps, vol: PublishedVolume, node: ResolvedNode, nodeId: string, mode: 'ro' | 'rw', ctx: RpcContext): Promise<Record<string, string> | undefined> {
+  let created: Attachment;
+  try {
+    created = await d.cinder.createAttachment({ volumeId: vol.id, connector: hostConnector(node), mode }, ctx);
+  } catch (err) {
+    if (isNotFound(err)) throw notFound(`volume ${vol.id} does not exist`);
+    if (isBadRequest(err)) return undefined;
+    throw err;
+  }
+  let publishContext: Record<string, string>;
+  try {
+    publishContext = contextFor(created, mode, vol, node);
+  } catch (err) {
+    await removeAll(d, [created.id], ctx).catch(() => undefined);
+    throw err;
+  }
+  await d.cinder.setVolumeMetadata(vol.id, { [nodeRecordKey(node.nodeName)]: encodeNodeRecord(created.id, nodeId) }, ctx);
+  await d.cinder.completeAttachment(created.id, ctx);
+  return publishContext;
 }
 
 async function record(d: HandlerDeps, vol: Volume, node: ResolvedNode, attachmentId: string, nodeId: string, ctx: RpcContext): Promise<void> {

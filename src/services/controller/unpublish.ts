@@ -3,8 +3,7 @@ import type { ControllerUnpublishVolumeResponse } from '../../generated/csi/v1/C
 import type { RpcContext } from '../../util/context.js';
 import { CsiError, invalidArgument } from '../../util/errors.js';
 import { parseNodeId } from '../node-id.js';
-import { attachmentsToRemove, nodeRecordKey, readNodeRecords } from './attachments.js';
-import { META_NODE_PREFIX } from './constants.js';
+import { attachmentsToRemove, readNodeRecords } from './attachments.js';
 import type { HandlerDeps } from './deps.js';
 import { findVolume } from './lookup.js';
 import { removeAll, summary } from './attachment-calls.js';
@@ -40,13 +39,9 @@ export function unpublishHandler(d: HandlerDeps) {
     const all = simple ? undefined : await d.cinder.listAttachments({ volumeId }, ctx);
     const summaries = all?.map(summary);
     await removeAll(d, attachmentsToRemove(nodeName, vol.attachments, summaries, readNodeRecords(vol.metadata)), ctx);
-
-    // Forget the record(s) written at publish. The client's metadata call only merges, so a
-    // record is blanked rather than removed (an empty value is no record); keys stay bounded
-    // by the number of nodes, as each node reuses its own key.
-    const keys = nodeName !== undefined ? [nodeRecordKey(nodeName)] : Object.keys(vol.metadata).filter((k) => k.startsWith(META_NODE_PREFIX));
-    const blank = Object.fromEntries(keys.filter((k) => vol.metadata[k]).map((k) => [k, '']));
-    if (Object.keys(blank).length > 0) await d.cinder.setVolumeMetadata(volumeId, blank, ctx);
+    // The node's ownership record stays: it names an attachment id, and an id that no longer
+    // exists owns nothing (attachments.ts matches records to live attachments only). The next
+    // publish to that node overwrites it. Blanking it here would cost a third request per call.
     return {};
   };
 }

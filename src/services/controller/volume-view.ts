@@ -2,7 +2,7 @@ import type { Volume } from '../../cinder/types.js';
 import type { Volume as CsiVolume } from '../../generated/csi/v1/Volume.js';
 import type { VolumeContentSource } from '../../generated/csi/v1/VolumeContentSource.js';
 import { gibToBytes } from './capacity-range.js';
-import { CTX_SOURCE, META_TOPOLOGY } from './constants.js';
+import { CTX_MULTIATTACH, CTX_SHARED_TARGETS, CTX_SOURCE, META_TOPOLOGY } from './constants.js';
 import { accessibleTopology } from './topology.js';
 
 /**
@@ -10,12 +10,15 @@ import { accessibleTopology } from './topology.js';
  * (Create, List, Get) reports the same volume the same way and nothing depends on memory.
  */
 
-/** Small and non-secret: only what the node needs (a restored/cloned filesystem must not be
- * reformatted, and xfs needs `nouuid` to mount a copy next to its original). */
+/** Small and non-secret: what the node needs (a restored/cloned filesystem must not be
+ * reformatted, and xfs needs `nouuid` to mount a copy next to its original) and what lets
+ * ControllerPublish skip a read (multiattach, shared targets). */
 export function volumeContextOf(vol: Volume): Record<string, string> {
-  if (vol.snapshotId) return { [CTX_SOURCE]: 'snapshot' };
-  if (vol.sourceVolId) return { [CTX_SOURCE]: 'volume' };
-  return {};
+  const ctx: Record<string, string> = { [CTX_MULTIATTACH]: String(vol.multiattach) };
+  if (vol.sharedTargets !== undefined) ctx[CTX_SHARED_TARGETS] = String(vol.sharedTargets);
+  if (vol.snapshotId) ctx[CTX_SOURCE] = 'snapshot';
+  else if (vol.sourceVolId) ctx[CTX_SOURCE] = 'volume';
+  return ctx;
 }
 
 export function contentSourceOf(vol: Volume): VolumeContentSource | null {

@@ -1,5 +1,5 @@
 import type { Snapshot, Volume } from '../../cinder/types.js';
-import type { BatchedWaiter, WaitResult, WaitVerdict } from '../../cinder/waiter.js';
+import type { BatchedWaiter, WaitOptions, WaitResult, WaitVerdict } from '../../cinder/waiter.js';
 import type { RpcContext } from '../../util/context.js';
 
 /**
@@ -40,13 +40,14 @@ export async function waitWithin<T extends { id: string; status: string }>(
   until: (obj: T) => WaitVerdict,
   ctx: RpcContext,
   now: () => number,
+  extra: Pick<WaitOptions<T>, 'since' | 'watch'> = {},
 ): Promise<Settled<T>> {
   // Already there (or already failed): no poll at all.
   const verdict = until(current);
   if (verdict === 'done') return { outcome: 'done', object: current };
   if (verdict === 'failed' || current.status.startsWith('error')) return { outcome: 'failed', object: current };
   const deadline = now() + waitBudgetMs(ctx, now());
-  const result = await waiter.waitFor(current.id, { until, signal: ctx.signal, deadline });
+  const result = await waiter.waitFor(current.id, { until, signal: ctx.signal, deadline, current, ...extra });
   if (result.outcome === 'timeout' || result.outcome === 'aborted') return { outcome: 'timeout', last: result.last ?? current };
   return result;
 }

@@ -12,7 +12,8 @@ import { ConnectorPublisher } from '../node/connector-publisher.js';
 import type { NodeKeys } from '../node/key-store.js';
 import { CONNECTOR_ANNOTATION, KubernetesRegistry } from './kubernetes.js';
 import { signRecord, verifyRecord, type ConnectorFacts } from './record.js';
-import { DirectoryRegistry, MemoryRegistry, type ConnectorRegistry } from './registry.js';
+import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
+import { DirectoryRegistry, type ConnectorRegistry } from './registry.js';
 
 let dir: string;
 beforeEach(async () => {

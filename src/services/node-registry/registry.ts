@@ -59,18 +59,3 @@ export class DirectoryRegistry implements ConnectorRegistry {
     return join(this.dir, `${nodeName}.json`);
   }
 }
-
-/** Records in this process only: a controller and a node plugin in one `--mode all` process. */
-export class MemoryRegistry implements ConnectorRegistry {
-  readonly description = 'this process';
-  private readonly records = new Map<string, string>();
-
-  publish(nodeName: string, wire: string): Promise<void> {
-    this.records.set(nodeName, wire);
-    return Promise.resolve();
-  }
-
-  fetch(nodeName: string): Promise<string | undefined> {
-    return Promise.resolve(this.records.get(nodeName));
-  }
-}

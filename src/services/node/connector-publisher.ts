@@ -35,11 +35,6 @@ export class ConnectorPublisher {
     this.refreshMs = o.refreshMs ?? 60_000;
   }
 
-  /** The facts last published, if any. */
-  get facts(): ConnectorFacts | undefined {
-    return this.published;
-  }
-
   async start(): Promise<void> {
     const first = this.refresh();
     const limit = new Promise<void>((resolve) => setTimeout(resolve, this.o.firstPublishTimeoutMs ?? 15_000).unref());

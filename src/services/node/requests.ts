@@ -8,7 +8,6 @@ import { invalidArgument, outOfRange } from '../../util/errors.js';
  * Field checks shared by the node RPCs. Every missing or malformed field is INVALID_ARGUMENT
  * naming the field, before anything touches the host.
  */
-export type AccessType = 'mount' | 'block';
 
 export interface MountCapability {
   accessType: 'mount';

@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { MemoryRegistry } from '../node-registry/registry.js';
+import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

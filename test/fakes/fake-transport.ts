@@ -1,4 +1,4 @@
-import { TransportError, type HttpRequest, type HttpResponse, type HttpTransport } from './http.js';
+import { TransportError, type HttpRequest, type HttpResponse, type HttpTransport } from '../../src/cinder/http.js';
 
 /**
  * Test support: a scripted HttpTransport. Routes match by method and URL pattern; each route
