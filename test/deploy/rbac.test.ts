@@ -138,7 +138,7 @@ describe('RBAC of the controller sidecars', () => {
   );
 
   it('grants nothing beyond the table: no wildcard, no Secrets, no extra verb', () => {
-    const extra = granted.filter((g) => !NEEDS.some((n) => covers(g, n, g.verb) && n.verbs.includes(g.verb)));
+    const extra = granted.filter((g) => g.role !== 'cinder-metal-csi-controller-plugin' && !NEEDS.some((n) => covers(g, n, g.verb) && n.verbs.includes(g.verb)));
     expect(extra).toEqual([]);
     expect(granted.filter((g) => [g.group, g.resource, g.verb].includes('*'))).toEqual([]);
     expect(granted.filter((g) => g.resource === 'secrets')).toEqual([]);
@@ -178,13 +178,33 @@ describe('RBAC of the controller sidecars', () => {
 });
 
 describe('RBAC of the node plugin', () => {
-  it('the node ServiceAccount is bound to nothing and its token is not mounted', () => {
-    // node-driver-registrar and livenessprobe need no API access; the node plugin never calls
-    // the API server.
-    expect(grants(NODE_SA)).toEqual([]);
+  const ds = find(docs, 'DaemonSet', 'cinder-metal-csi-node');
+  const spec = ds.spec.template.spec;
+
+  it('the node ServiceAccount may read and patch Nodes (its connector record), nothing else', () => {
+    const have = grants(NODE_SA).map((g) => `${g.group}/${g.resource}:${g.verb}:${g.scope}`).sort();
+    expect(have).toEqual(['/nodes:get:cluster', '/nodes:patch:cluster']);
+    expect(spec.serviceAccountName).toBe(NODE_SA);
+  });
+
+  it('only the plugin container holds an API token: none automounted, one token volume mounted into csi-plugin alone', () => {
     expect(find(docs, 'ServiceAccount', NODE_SA).automountServiceAccountToken).toBe(false);
-    const ds = find(docs, 'DaemonSet', 'cinder-metal-csi-node');
-    expect(ds.spec.template.spec.serviceAccountName).toBe(NODE_SA);
-    expect(ds.spec.template.spec.automountServiceAccountToken).toBe(false);
+    expect(spec.automountServiceAccountToken).toBe(false);
+    const tokenVolumes = (spec.volumes ?? []).filter((v: any) => (v.projected?.sources ?? []).some((src: any) => src.serviceAccountToken));
+    expect(tokenVolumes.map((v: any) => v.name)).toEqual(['kube-api-access']);
+    const mountedBy = (spec.containers as any[]).filter((c) => (c.volumeMounts ?? []).some((m: any) => m.name === 'kube-api-access')).map((c) => c.name);
+    expect(mountedBy).toEqual(['csi-plugin']);
+    const mount = container(ds, 'csi-plugin').volumeMounts.find((m: any) => m.name === 'kube-api-access');
+    // Where src/kube/client.ts reads the token and the CA, as automount would put them.
+    expect(mount).toMatchObject({ mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true });
+  });
+});
+
+describe('RBAC of the controller plugin container', () => {
+  it('reads Nodes (the connector records), through a role of its own', () => {
+    const have = grants(CONTROLLER_SA)
+      .filter((g) => g.role === 'cinder-metal-csi-controller-plugin')
+      .map((g) => `${g.group}/${g.resource}:${g.verb}`);
+    expect(have).toEqual(['/nodes:get']);
   });
 });

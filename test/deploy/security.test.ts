@@ -79,11 +79,15 @@ describe('the controller is unprivileged', () => {
 describe('the node plugin holds no cloud credentials', () => {
   const spec = node.spec.template.spec;
 
-  it('no Secret, projected or token volume', () => {
+  it('no Secret volume; the one projected volume is the plugin\'s API token and the cluster CA', () => {
     for (const v of spec.volumes ?? []) {
       expect(v.secret, v.name).toBeUndefined();
-      expect(v.projected, v.name).toBeUndefined();
       expect(v.csi, v.name).toBeUndefined();
+      if (v.projected) {
+        expect(v.name).toBe('kube-api-access');
+        const kinds = v.projected.sources.map((src: Record<string, unknown>) => Object.keys(src)[0]).sort();
+        expect(kinds).toEqual(['configMap', 'serviceAccountToken']);
+      }
     }
     expect(spec.automountServiceAccountToken).toBe(false);
   });
