@@ -194,7 +194,7 @@ describe('RBAC of the node plugin', () => {
     expect(tokenVolumes.map((v: any) => v.name)).toEqual(['kube-api-access']);
     const mountedBy = (spec.containers as any[]).filter((c) => (c.volumeMounts ?? []).some((m: any) => m.name === 'kube-api-access')).map((c) => c.name);
     expect(mountedBy).toEqual(['csi-plugin']);
-    const mount = container(ds, 'csi-plugin').volumeMounts.find((m: any) => m.name === 'kube-api-access');
+    const mount = (container(ds, 'csi-plugin').volumeMounts ?? []).find((m: any) => m.name === 'kube-api-access');
     // Where src/kube/client.ts reads the token and the CA, as automount would put them.
     expect(mount).toMatchObject({ mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true });
   });
