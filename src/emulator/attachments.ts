@@ -50,6 +50,8 @@ function applyConnector(env: Env, v: VolumeRecord, a: AttachmentRecord, connecto
   if (!type) throw serverError(500);
   a.connector = connector;
   a.connectionInfo = connectionInfo(v, type, a.id, connector, env.backends);
+  // The deprecated read-only flag overrides the mode asked for (attachment_update).
+  if (v.readonly) a.attachMode = 'ro';
   a.attachedHost = typeof connector.host === 'string' ? connector.host : null;
   a.mountpoint = typeof connector.mountpoint === 'string' ? connector.mountpoint : 'na';
   a.attachedAt = Date.now();

@@ -89,8 +89,9 @@ export function connectionInfo(
     ...data,
     encrypted: false,
     qos_specs: null,
-    // Cinder keeps "rw" here even for a read-only (mode "ro", 3.54) attachment.
-    access_mode: 'rw',
+    // Cinder keeps "rw" here even for a read-only (mode "ro", 3.54) attachment; only the
+    // volume's read-only flag makes it "ro" (volume manager, _connection_create).
+    access_mode: volume.readonly ? 'ro' : 'rw',
     cacheable: false,
     driver_volume_type: backend,
     attachment_id: attachmentId,

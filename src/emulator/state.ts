@@ -18,6 +18,8 @@ export interface VolumeRecord {
   sourceVolid: string | null;
   metadata: Record<string, string>;
   multiattach: boolean;
+  /** Cinder's read-only flag (admin metadata `readonly`, set by os-update_readonly_flag). */
+  readonly?: boolean;
   bootable: boolean;
   host: string | null;
   createdAt: number;

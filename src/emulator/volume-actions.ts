@@ -105,8 +105,37 @@ const forceDetach: ActionHandler = (req, ctx, env, arg) => {
   return emptyHtml(202);
 };
 
+/**
+ * os-update_readonly_flag: Cinder keeps it in the volume's admin metadata; an attachment made
+ * afterwards is "ro" and its connection_info says access_mode "ro", whatever mode was asked.
+ */
+const updateReadonlyFlag: ActionHandler = (req, ctx, env, arg) => {
+  const v = getVolume(env, ctx, req.params.id ?? '');
+  if (!isObject(arg)) throw fieldError('os-update_readonly_flag', arg, `${pyRepr(arg)} is not of type 'object'`);
+  if (arg.readonly === undefined) throw fieldError('os-update_readonly_flag', arg, "'readonly' is a required property");
+  rejectUnknownKeys('os-update_readonly_flag', arg, ['readonly']);
+  const flag = parseBoolean(arg.readonly);
+  if (flag === undefined) throw fieldError('readonly', arg.readonly, `${pyRepr(arg.readonly)} is not of type 'boolean', 'string'`);
+  if (v.status !== 'available' && v.status !== 'in-use') {
+    throw badRequest(`Invalid volume: Volume status must be available or in-use to update readonly flag, but current status is: ${v.status}.`);
+  }
+  v.readonly = flag;
+  return emptyHtml(202);
+};
+
+/** Cinder's parameter_types.boolean: true/false, or one of its strings. */
+function parseBoolean(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string') return undefined;
+  const s = v.toLowerCase();
+  if (['true', '1', 't', 'y', 'yes', 'on'].includes(s)) return true;
+  if (['false', '0', 'f', 'n', 'no', 'off'].includes(s)) return false;
+  return undefined;
+}
+
 export const volumeAction = actionDispatcher({
   'os-extend': extend,
+  'os-update_readonly_flag': updateReadonlyFlag,
   'os-reset_status': resetStatus,
   'os-force_delete': forceDelete,
   'os-force_detach': forceDetach,

@@ -212,6 +212,21 @@ describe.each(contractCases())('contract: %s/%s', (kind, variant) => {
     expect(isNotFound(await client.deleteAttachment(att.id).catch((e: unknown) => e))).toBe(true);
   });
 
+  it('a volume with the read-only flag attaches ro whatever mode is asked: attach_mode and access_mode say ro', async () => {
+    const v = await newVolume('readonly');
+    await waits.volume(v.id, statusIs('available'));
+    await client.api.send({ method: 'POST', route: '/volumes/{id}/action', path: `/volumes/${v.id}/action`, body: { 'os-update_readonly_flag': { readonly: true } } });
+    const att = await client.createAttachment({ volumeId: v.id, connector: connectorFor(`${target.runId}-node-ro`), mode: 'rw' });
+    expect(att.connectionInfo.access_mode).toBe('ro');
+    if (target.serverMaxVersion && Number(target.serverMaxVersion.split('.')[1]) >= 54) expect((await client.getAttachment(att.id)).attachMode).toBe('ro');
+    await client.deleteAttachment(att.id);
+    await waits.volume(v.id, statusIs('available'));
+    await client.api.send({ method: 'POST', route: '/volumes/{id}/action', path: `/volumes/${v.id}/action`, body: { 'os-update_readonly_flag': { readonly: false } } });
+    const rw = await client.createAttachment({ volumeId: v.id, connector: connectorFor(`${target.runId}-node-rw`), mode: 'rw' });
+    expect(rw.connectionInfo.access_mode).toBe('rw');
+    await client.deleteAttachment(rw.id);
+  });
+
   it('reads quota usage, limits, zones and volume types', async () => {
     const usage = await client.getQuotaUsage();
     expect(usage.volumes?.limit).toEqual(expect.any(Number));

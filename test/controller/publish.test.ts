@@ -267,6 +267,19 @@ describe.each([
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
   });
 
+  it('a volume Cinder flags read-only: a rw publish is FAILED_PRECONDITION and leaves no attachment; ro works', async () => {
+    const id = await volume();
+    await h.client.api.send({ method: 'POST', route: '/volumes/{id}/action', path: `/volumes/${id}/action`, body: { 'os-update_readonly_flag': { readonly: true } } });
+    const node = testNode();
+    const refused = await failure(publish(publishReq(id, node.id), h.ctx()));
+    expect(refused.code).toBe(Code.FAILED_PRECONDITION);
+    expect(refused.message).toMatch(/read-only in Cinder/);
+    expect(await h.client.listAttachments({ volumeId: id })).toEqual([]);
+    const res = await publish(publishReq(id, node.id, { readonly: true }), h.ctx());
+    expect(decodePublishContext(res.publish_context ?? {}, id, node.keys).connection.accessMode).toBe('ro');
+    await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
+  });
+
   it('secrets are sealed to the node: only its key opens them; no CHAP password in context, logs or errors', async () => {
     const id = await volume('iscsi-discovery-chap');
     const node = testNode();

@@ -109,8 +109,16 @@ type PublishedVolume = Pick<Volume, 'id' | 'sharedTargets'>;
 
 function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: PublishedVolume, node: ResolvedNode): Record<string, string> {
   const conn: ConnectionData = parseConnectionInfo(a.connectionInfo, { multipath: node.facts.multipath });
-  // Cinder keeps saying access_mode "rw" in connection_info for an ro attachment: the mode we
-  // asked for is the truth the node must enforce.
+  // The stricter of the two wins. Cinder says "ro" for a volume whose read-only flag is set
+  // (os-update_readonly_flag), whatever was asked: writing to it is refused here, not at mount.
+  // It keeps saying "rw" for an ro attachment: then the mode we asked for is what the node
+  // must enforce.
+  if (conn.accessMode === 'ro' && mode === 'rw') {
+    throw failedPrecondition(
+      `volume ${vol.id} is read-only in Cinder (its connection says access_mode ro); publish it read-only ` +
+        '(readOnly: true or a READER_ONLY access mode), or clear the flag: openstack volume set --read-write',
+    );
+  }
   conn.accessMode = mode;
   // Whether the target also carries other volumes' LUNs is a property of the volume (3.48).
   if (conn.type === 'iscsi' && vol.sharedTargets !== undefined) conn.sharedTargets = vol.sharedTargets;
