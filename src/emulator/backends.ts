@@ -87,7 +87,7 @@ export function connectionInfo(
   else data = { device_path: volume.filePath ?? '', volume_id: volume.id };
   return {
     ...data,
-    encrypted: false,
+    encrypted: specIsTrue(type.extraSpecs['emulator:encrypted']),
     qos_specs: null,
     // Cinder keeps "rw" here even for a read-only (mode "ro", 3.54) attachment; only the
     // volume's read-only flag makes it "ro" (volume manager, _connection_create).

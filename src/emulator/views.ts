@@ -1,3 +1,4 @@
+import { specIsTrue } from './volume-types.js';
 import { cinderTime } from './clock.js';
 import type { CinderContext, Env } from './env.js';
 import type { ApiRequest } from './http.js';
@@ -68,7 +69,9 @@ export function volumeDetail(
     links: links(req, ctx, 'volumes', v.id),
     user_id: v.userId,
     bootable: String(v.bootable),
-    encrypted: false,
+    // A type with an encryption spec (in Cinder: openstack volume type create --encryption-…);
+    // the emulator marks such types with the extra spec emulator:encrypted.
+    encrypted: specIsTrue(type?.extraSpecs['emulator:encrypted']),
     replication_status: null,
     consistencygroup_id: null,
     multiattach: v.multiattach,

@@ -20,6 +20,11 @@ export const BUILTIN_TYPES: EmulatorVolumeType[] = [
   },
   { name: 'rbd', description: 'Ceph RBD images', extraSpecs: { volume_backend_name: 'rbd' } },
   {
+    name: 'iscsi-luks',
+    description: 'iSCSI with a LUKS encryption spec (volumes and connections say encrypted)',
+    extraSpecs: { volume_backend_name: 'iscsi', 'emulator:encrypted': '<is> True' },
+  },
+  {
     name: 'multiattach',
     description: 'Local backend, several attachments allowed',
     extraSpecs: { volume_backend_name: 'local', multiattach: '<is> True' },

@@ -29,6 +29,8 @@ describe('CreateVolume / DeleteVolume over HTTP', () => {
       ['missing source snapshot', () => createReq('e9', { volume_content_source: { type: 'snapshot', snapshot: { snapshot_id: '00000000-0000-0000-0000-000000000000' } } }), Code.NOT_FOUND, /snapshot/],
       ['source snapshot id not a UUID', () => createReq('e10', { volume_content_source: { type: 'snapshot', snapshot: { snapshot_id: 'nope' } } }), Code.NOT_FOUND, /snapshot/],
       ['missing source volume', () => createReq('e11', { volume_content_source: { type: 'volume', volume: { volume_id: '00000000-0000-0000-0000-000000000000' } } }), Code.NOT_FOUND, /volume/],
+      // No LUKS on the node: an encrypted type is refused and its volume deleted, never formatted in plaintext.
+      ['encrypted volume type', () => createReq('e12', { parameters: { type: 'iscsi-luks' } }), Code.FAILED_PRECONDITION, /"iscsi-luks" is encrypted.*the volume was deleted/],
     ];
     it.each(cases)('%s', async (_n, make, code, msg) => {
       const f = await failure(h.rpc.CreateVolume(make(), h.ctx()));

@@ -267,6 +267,16 @@ describe.each([
     await h.rpc.ControllerUnpublishVolume(unpublishReq(id, node.id), h.ctx());
   });
 
+  it('an encrypted volume (made outside the driver) is never published: FAILED_PRECONDITION, no attachment left', async () => {
+    const made = await h.client.createVolume({ name: `pvc-luks-${++seq}`, size: 1, volumeType: 'iscsi-luks' });
+    for (let i = 0; i < 100 && (await h.client.getVolume(made.id)).status !== 'available'; i++) await new Promise((r) => setTimeout(r, 20));
+    const f = await failure(h.rpc.ControllerPublishVolume(publishReq(made.id, testNode().id), h.ctx()));
+    expect(f.code).toBe(Code.FAILED_PRECONDITION);
+    expect(f.message).toMatch(/encrypted/);
+    expect(await h.client.listAttachments({ volumeId: made.id })).toEqual([]);
+    await h.client.deleteVolume(made.id);
+  });
+
   it('a volume Cinder flags read-only: a rw publish is FAILED_PRECONDITION and leaves no attachment; ro works', async () => {
     const id = await volume();
     await h.client.api.send({ method: 'POST', route: '/volumes/{id}/action', path: `/volumes/${id}/action`, body: { 'os-update_readonly_flag': { readonly: true } } });

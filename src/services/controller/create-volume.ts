@@ -92,6 +92,7 @@ async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext):
   if (loser) await discardLoser(d, loser.id, ctx);
   switch (result.outcome) {
     case 'done':
+      if (result.object.encrypted) await refuseEncrypted(d, result.object, ctx);
       return { volume: toCsiVolume(result.object, d.ignoreVolumeAz) };
     case 'failed':
       await deleteQuietly(d, result.object.id, ctx);
@@ -187,6 +188,19 @@ async function discardLoser(d: HandlerDeps, id: string, ctx: RpcContext): Promis
 /** Race losers left behind by earlier calls: deleted when Cinder allows, errors only logged. */
 async function deleteDuplicates(d: HandlerDeps, dups: readonly Volume[], ctx: RpcContext): Promise<void> {
   for (const v of dups) if (DELETABLE.has(v.status) && v.attachments.length === 0) await deleteQuietly(d, v.id, ctx);
+}
+
+/**
+ * The node has no LUKS: a volume of an encrypted type would get a plaintext file system, which
+ * is worse than no volume. The volume is deleted (this call made it, or an earlier call for the
+ * same name did) and the answer names the type.
+ */
+async function refuseEncrypted(d: HandlerDeps, vol: Volume, ctx: RpcContext): Promise<never> {
+  if (DELETABLE.has(vol.status) && vol.attachments.length === 0) await deleteQuietly(d, vol.id, ctx);
+  throw failedPrecondition(
+    `volume type ${JSON.stringify(vol.volumeType ?? '')} is encrypted (Cinder volume ${vol.id} says encrypted=true), and this driver ` +
+      'cannot open encrypted volumes: it refuses them rather than write plaintext. Use a volume type without encryption; the volume was deleted',
+  );
 }
 
 async function deleteQuietly(d: HandlerDeps, id: string, ctx: RpcContext): Promise<void> {

@@ -108,6 +108,10 @@ const PUBLISHABLE: ReadonlySet<string> = new Set(['available', 'in-use', 'reserv
 type PublishedVolume = Pick<Volume, 'id' | 'sharedTargets'>;
 
 function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: PublishedVolume, node: ResolvedNode): Record<string, string> {
+  if (a.connectionInfo.encrypted === true) {
+    // No LUKS on the node yet: never hand out a volume whose data must be encrypted.
+    throw failedPrecondition(`volume ${vol.id} is encrypted (its volume type has an encryption spec), and this driver cannot open encrypted volumes; use a volume type without encryption`);
+  }
   const conn: ConnectionData = parseConnectionInfo(a.connectionInfo, { multipath: node.facts.multipath });
   // The stricter of the two wins. Cinder says "ro" for a volume whose read-only flag is set
   // (os-update_readonly_flag), whatever was asked: writing to it is refused here, not at mount.
