@@ -240,7 +240,9 @@ rootwrap_config = /etc/cinder/rootwrap.conf
 resource_query_filters_file = $RC_DIR/cinder/resource_filters.json
 
 [database]
-connection = sqlite:///$RC_DIR/cinder/cinder.sqlite
+# A writer waits up to 60 s for sqlite's lock instead of Python's 5 s default: under load (the
+# real-kernel tier's guest beside the suite) cinder-api answered 500 "database is locked".
+connection = sqlite:///$RC_DIR/cinder/cinder.sqlite?timeout=60
 
 [oslo_concurrency]
 lock_path = $RC_DIR/cinder/lock
