@@ -163,4 +163,25 @@ describeRoot('node data path: NodeGetVolumeStats and NodeExpandVolume', () => {
     expect(res.capacity_bytes).toBe(String(64 * MIB));
     await h.call('NodeUnstageVolume', { volume_id: v.id, staging_target_path: staging });
   });
+
+  it('block: expand with only the volume id and the publish target (both optional fields left out) finds the stage record', async () => {
+    const h = harness.get();
+    const v = await h.volume(32 * MIB);
+    const staging = await h.stagingPath(v, 'block');
+    const target = await h.targetPath(v, 'block');
+    await h.call('NodeStageVolume', stageReq(v, staging, blockCap()));
+    await h.call('NodePublishVolume', publishReq(v, staging, target, blockCap()));
+    await truncate(v.file, 64 * MIB);
+    const res = await h.call<{ capacity_bytes: string }>('NodeExpandVolume', {
+      volume_id: v.id,
+      volume_path: target,
+      capacity_range: { required_bytes: String(64 * MIB), limit_bytes: '0' },
+    });
+    expect(res.capacity_bytes).toBe(String(64 * MIB));
+    // Another volume's id with this publish target finds no record: nothing is expanded.
+    const other = await h.volume(32 * MIB);
+    await expect(h.call('NodeExpandVolume', { volume_id: other.id, volume_path: target, capacity_range: { required_bytes: String(64 * MIB), limit_bytes: '0' } })).rejects.toMatchObject({ code: 5 });
+    await h.call('NodeUnpublishVolume', { volume_id: v.id, target_path: target });
+    await h.call('NodeUnstageVolume', { volume_id: v.id, staging_target_path: staging });
+  });
 });

@@ -8,6 +8,8 @@ import { resolveUnderKubelet, resolveVolumePath } from './paths.js';
 import { capacityRange, requireCapability, requireVolumeId } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 import { findStash, type Stash } from './stash.js';
+import { listStashes } from './orphans.js';
+import type { MountInfo } from '../../host/mountinfo.js';
 import { verifyIdentity } from './identity-check.js';
 
 /**
@@ -30,7 +32,7 @@ export async function nodeExpand(
 
   const stash = req.staging_target_path
     ? await stashAt(rt, await resolveUnderKubelet('staging_target_path', req.staging_target_path, rt.kubeletDir))
-    : await stashBehind(rt, volumePath);
+    : await stashBehind(rt, volumePath, volumeId);
   if (!stash || stash.volumeId !== volumeId) throw notFound(`volume ${volumeId} is not staged on this node (no stage record found)`);
   const log = ctx.log.child({ volumeId, volumePath });
 
@@ -65,14 +67,24 @@ async function stashAt(rt: NodeRuntime, stagingPath: string): Promise<Stash | un
 }
 
 /**
- * Without staging_target_path (COs before CSI 1.2): volume_path is the staging path itself, or
- * a publish bind mount whose file system is also mounted at the staging path.
+ * Without staging_target_path (optional in the request): volume_path is the staging path itself,
+ * a publish bind mount whose file system is also mounted at the staging path, or — for a raw
+ * block volume — a bind mount of the device node, which leads to no staging mount: its record is
+ * then the one block stage record of this volume id among the node's records. The device found
+ * from it is checked by identity before anything is done to it.
  */
-async function stashBehind(rt: NodeRuntime, volumePath: string): Promise<Stash | undefined> {
+async function stashBehind(rt: NodeRuntime, volumePath: string, volumeId: string): Promise<Stash | undefined> {
   const direct = await stashAt(rt, volumePath);
   if (direct) return direct;
   const target = await rt.mounter.mountInfo(volumePath);
   if (!target) return undefined;
+  const viaMount = await stashBehindMount(rt, target);
+  if (viaMount) return viaMount;
+  const blocks = (await listStashes(rt.kubeletDir)).filter((s) => s.volumeId === volumeId && s.accessType === 'block');
+  return blocks.length === 1 ? blocks[0] : undefined;
+}
+
+async function stashBehindMount(rt: NodeRuntime, target: MountInfo): Promise<Stash | undefined> {
   for (const m of await rt.mounter.mounts()) {
     if (m.mountPoint === target.mountPoint || !sameFilesystem(m, target)) continue;
     // Only staging paths under the kubelet root count: a record elsewhere is not ours to trust.
