@@ -35,7 +35,12 @@ export async function startApp(options: AppOptions, log: Logger): Promise<Runnin
   const node: ModeParts | undefined = runsNode(options.mode) ? await buildNode(options, config, registry, log) : undefined;
   const parts = [controller, node].filter((p): p is ModeParts => p !== undefined);
   const ready = async (): Promise<boolean> => (await Promise.all(parts.map((p) => p.ready()))).every(Boolean);
-  const identity = new IdentityService(options.mode, ready, () => controller !== undefined && 'ControllerExpandVolume' in controller.handlers);
+  const identity = new IdentityService(
+    options.mode,
+    ready,
+    () => controller !== undefined && 'ControllerExpandVolume' in controller.handlers,
+    options.nodeZone !== undefined,
+  );
 
   const server = await startCsiServer(
     options.endpoint,

@@ -10,10 +10,16 @@ export interface PluginCapability {
 export type ReadinessCheck = () => Promise<boolean> | boolean;
 
 export class IdentityService {
+  /**
+   * `nodeTopology`: whether the node half (in `all` mode) reports a zone in NodeGetInfo. The
+   * accessibility constraint is advertised only where it is kept: a controller alone (its nodes
+   * report their own), or `all` mode with a zone — never a promise NodeGetInfo then breaks.
+   */
   constructor(
     private readonly mode: Mode,
     private readonly ready: ReadinessCheck = () => true,
     private readonly expansionSupported: () => boolean = () => false,
+    private readonly nodeTopology = false,
   ) {}
 
   getPluginInfo(): Promise<{ name: string; vendor_version: string; manifest: Record<string, string> }> {
@@ -27,7 +33,10 @@ export class IdentityService {
   getPluginCapabilities(): Promise<{ capabilities: PluginCapability[] }> {
     const capabilities: PluginCapability[] = [];
     if (runsController(this.mode)) {
-      for (const type of PLUGIN_CAPABILITIES_CONTROLLER) capabilities.push({ service: { type } });
+      for (const type of PLUGIN_CAPABILITIES_CONTROLLER) {
+        if (type === 'VOLUME_ACCESSIBILITY_CONSTRAINTS' && this.mode === 'all' && !this.nodeTopology) continue;
+        capabilities.push({ service: { type } });
+      }
       if (this.expansionSupported()) {
         for (const type of PLUGIN_EXPANSION) capabilities.push({ volume_expansion: { type } });
       }

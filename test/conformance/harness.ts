@@ -66,6 +66,8 @@ export async function startHarness(opts: { faults?: FaultConfig } = {}): Promise
       cloudConfig: cloudConf,
       nodeName: 'node-a',
       nodeIp: '127.0.0.1',
+      // With a zone NodeGetInfo reports topology, which the plugin then advertises.
+      nodeZone: 'nova',
       logLevel: 'silent',
       kubeletDir,
       stateDir: join(dir, 'state-a'),

@@ -68,6 +68,14 @@ describe('the gRPC edge over a real unix socket', () => {
     expect(caps.capabilities.map((c: any) => c.service?.type)).toContain('CONTROLLER_SERVICE');
   });
 
+  it('advertises VOLUME_ACCESSIBILITY_CONSTRAINTS only where NodeGetInfo keeps it: controller mode, or all mode with a zone', async () => {
+    const types = async (svc: IdentityService): Promise<string[]> => (await svc.getPluginCapabilities()).capabilities.map((c) => c.service?.type ?? '');
+    expect(await types(new IdentityService('controller'))).toContain('VOLUME_ACCESSIBILITY_CONSTRAINTS');
+    expect(await types(new IdentityService('all'))).not.toContain('VOLUME_ACCESSIBILITY_CONSTRAINTS');
+    expect(await types(new IdentityService('all', () => true, () => false, true))).toContain('VOLUME_ACCESSIBILITY_CONSTRAINTS');
+    expect(await types(new IdentityService('node'))).toEqual([]);
+  });
+
   it('answers ABORTED on lock contention, and frees the key afterwards', async () => {
     const { log } = capturingLogger('info');
     let releaseFirst!: () => void;
