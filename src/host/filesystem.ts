@@ -151,6 +151,29 @@ export class Filesystem {
     return r.exitCode === 0 ? 'clean' : 'repaired';
   }
 
+  /**
+   * Bytes an unmounted ext file system spans (`dumpe2fs -h`: block count × block size), so a
+   * stage can tell that its device grew while it was not staged (a restore or clone into a larger
+   * volume, an expansion while unstaged). Undefined when dumpe2fs says nothing usable.
+   */
+  async extSizeBytes(device: string, opts: { signal?: AbortSignal } = {}): Promise<number | undefined> {
+    const r = await this.exec.run('dumpe2fs', ['-h', '--', device], { signal: opts.signal, timeoutMs: 60_000 });
+    const count = /^Block count:\s+(\d+)$/m.exec(r.stdout)?.[1];
+    const size = /^Block size:\s+(\d+)$/m.exec(r.stdout)?.[1];
+    return count && size ? Number(count) * Number(size) : undefined;
+  }
+
+  /**
+   * Grow an unmounted ext file system to its device: a forced check first (resize2fs refuses a
+   * file system not checked since its last mount), then resize2fs. Offline, so it needs no
+   * CAP_SYS_RESOURCE.
+   */
+  async growExtOffline(device: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    const o = { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 600_000 };
+    await this.exec.run('e2fsck', ['-f', '-p', '--', device], { ...o, okExitCodes: [1, 2] });
+    await this.exec.run('resize2fs', ['--', device], o);
+  }
+
   /** Grow the file system to the size of its device (online for all three). */
   async resize(
     device: string,

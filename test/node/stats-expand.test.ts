@@ -1,4 +1,4 @@
-import { statfs, truncate, writeFile } from 'node:fs/promises';
+import { readFile, statfs, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
@@ -163,6 +163,34 @@ describeRoot('node data path: NodeGetVolumeStats and NodeExpandVolume', () => {
     expect(res.capacity_bytes).toBe(String(64 * MIB));
     await h.call('NodeUnstageVolume', { volume_id: v.id, staging_target_path: staging });
   });
+
+  for (const fsType of ['ext4', 'xfs', 'btrfs']) {
+    it(`${fsType}: a device grown while unstaged (restore or clone into a larger PVC) is grown at stage; data intact`, async (t) => {
+      if (!(await haveCommand(`mkfs.${fsType}`))) t.skip();
+      const h = harness.get();
+      const size = fsType === 'xfs' ? 320 * MIB : 200 * MIB;
+      const first = await stagedAndPublished(h, fsType, size);
+      await writeFile(join(first.target, 'kept.txt'), `data of ${fsType}`);
+      const before = await statfs(first.target);
+      await first.done();
+      // Kubernetes calls no NodeExpandVolume for this: the stage has to notice.
+      await truncate(first.v.file, size * 2);
+      const staging = await h.stagingPath(first.v);
+      const target = await h.targetPath(first.v);
+      await h.call('NodeStageVolume', stageReq(first.v, staging, mountCap(fsType)));
+      await h.call('NodePublishVolume', publishReq(first.v, staging, target, mountCap(fsType)));
+      const after = await statfs(target);
+      expect(after.blocks * after.bsize).toBeGreaterThan(before.blocks * before.bsize + size / 2);
+      expect(await readFile(join(target, 'kept.txt'), 'utf8')).toBe(`data of ${fsType}`);
+      // Staged again without growth: nothing changes.
+      await h.call('NodeUnpublishVolume', { volume_id: first.v.id, target_path: target });
+      await h.call('NodeUnstageVolume', { volume_id: first.v.id, staging_target_path: staging });
+      await h.call('NodeStageVolume', stageReq(first.v, staging, mountCap(fsType)));
+      const again = await statfs(staging);
+      expect(again.blocks * again.bsize).toBe(after.blocks * after.bsize);
+      await h.call('NodeUnstageVolume', { volume_id: first.v.id, staging_target_path: staging });
+    });
+  }
 
   it('block: expand with only the volume id and the publish target (both optional fields left out) finds the stage record', async () => {
     const h = harness.get();

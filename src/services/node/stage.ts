@@ -4,6 +4,7 @@ import type { AttachedDevice } from '../../brick/connector.js';
 import { connectorFor } from '../../brick/connectors.js';
 import type { NodeStageVolumeRequest__Output } from '../../generated/csi/v1/NodeStageVolumeRequest.js';
 import type { NodeStageVolumeResponse } from '../../generated/csi/v1/NodeStageVolumeResponse.js';
+import { blockdevSizeBytes } from '../../host/block-device.js';
 import { defaultMountOptions, isFsType } from '../../host/filesystem.js';
 import { timeLeft, type RpcContext } from '../../util/context.js';
 import { alreadyExists, failedPrecondition } from '../../util/errors.js';
@@ -153,10 +154,28 @@ async function mountStaged(rt: NodeRuntime, s: MountStep, undo: UndoStack, ctx: 
   }
   // A cheap preen check of an existing ext file system before it is mounted read-write.
   if (!fresh && !s.readOnly) await rt.filesystem.check(device.path, cap.fsType, { signal: ctx.signal });
+  // Grown while not staged (a restore or clone into a larger PVC, an expansion while unstaged):
+  // Kubernetes calls no NodeExpand for these, so the stage grows the file system. ext offline,
+  // before the mount; xfs and btrfs can only grow mounted, below.
+  const grow = !fresh && !s.readOnly;
+  if (grow && (cap.fsType === 'ext4' || cap.fsType === 'ext3')) await growExtIfSmaller(rt, device.path, ctx);
 
   // nouuid for XFS: a clone or restored snapshot has the UUID of its source, which XFS refuses
   // to mount twice on one host. Harmless for a volume with a UUID of its own.
   const options = [...defaultMountOptions(cap.fsType), ...cap.mountFlags];
   await rt.mounter.mount(device.path, stagingPath, { fsType: cap.fsType, options, readOnly: s.readOnly, signal: ctx.signal });
   undo.push(`unmount ${stagingPath}`, () => rt.mounter.unmount(stagingPath));
+  // xfs_growfs and btrfs resize are no-ops on a file system that already fills its device.
+  if (grow && (cap.fsType === 'xfs' || cap.fsType === 'btrfs')) {
+    await rt.filesystem.resize(device.path, stagingPath, cap.fsType, { signal: ctx.signal });
+  }
+}
+
+async function growExtIfSmaller(rt: NodeRuntime, device: string, ctx: RpcContext): Promise<void> {
+  const fsBytes = await rt.filesystem.extSizeBytes(device, { signal: ctx.signal });
+  const deviceBytes = await blockdevSizeBytes(rt.exec, device, ctx.signal);
+  // Under 64 KiB more is slack: a device that is not a whole number of blocks long is full.
+  if (fsBytes === undefined || deviceBytes - fsBytes < 64 * 1024) return;
+  ctx.log.info({ device, fsBytes, deviceBytes }, 'the device is larger than its file system; growing it before the mount');
+  await rt.filesystem.growExtOffline(device, { signal: ctx.signal });
 }
