@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedExec, step } from '../../test/fakes/scripted-exec.js';
 import { Code, CsiError } from '../util/errors.js';
 import { ExecError } from './exec.js';
-import { Filesystem, FormatRefusedError, defaultMountOptions, mkfsArgv, parseBlkidExport, statsOf, validateFsType } from './filesystem.js';
+import { Filesystem, FormatRefusedError, defaultMountOptions, mkfsArgv, parseBlkidExport, statsOf, validateFsType, XFS_OLD_KERNEL_SAFE, xfsprogsKnowsBigtime } from './filesystem.js';
 
 let exec: ScriptedExec | undefined;
 afterEach(() => {
@@ -63,6 +63,11 @@ describe('Filesystem.format', () => {
 
   it('mkfs argv per type; xfs and btrfs without -f (a second guard); labels validated', () => {
     expect(mkfsArgv('/dev/x', 'xfs')).toEqual({ command: 'mkfs.xfs', args: ['-K', '/dev/x'] });
+    expect(mkfsArgv('/dev/x', 'xfs', undefined, XFS_OLD_KERNEL_SAFE)).toEqual({ command: 'mkfs.xfs', args: ['-K', '-m', 'bigtime=0,inobtcount=0', '/dev/x'] });
+    expect(xfsprogsKnowsBigtime('mkfs.xfs version 6.1.0')).toBe(true);
+    expect(xfsprogsKnowsBigtime('mkfs.xfs version 5.10.0')).toBe(true);
+    expect(xfsprogsKnowsBigtime('mkfs.xfs version 5.9.0')).toBe(false);
+    expect(xfsprogsKnowsBigtime('mkfs.xfs version 4.15.1')).toBe(false);
     expect(mkfsArgv('/dev/x', 'btrfs', 'data')).toEqual({ command: 'mkfs.btrfs', args: ['-K', '-L', 'data', '/dev/x'] });
     expect(mkfsArgv('/dev/x', 'ext3').command).toBe('mkfs.ext3');
     expect(() => mkfsArgv('/dev/x', 'ext4', '-O bad')).toThrow(CsiError);

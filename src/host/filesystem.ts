@@ -67,8 +67,24 @@ export interface FormatOptions {
 
 const LABEL = /^[A-Za-z0-9_-]{1,12}$/;
 
+/**
+ * XFS features that kernels older than 5.10 cannot mount, on by default since xfsprogs 5.15:
+ * a volume made on one node must mount on every node it may move to (Ubuntu 20.04's 5.4, RHEL 8's
+ * 4.18), so they are turned off whenever the mkfs.xfs in use knows them (5.10 and later). The
+ * cost: XFS timestamps end in 2038 (as on those kernels anyway), and no inode-btree counters.
+ */
+export const XFS_OLD_KERNEL_SAFE = ['-m', 'bigtime=0,inobtcount=0'];
+
+/** "mkfs.xfs version 6.1.0" → true when that mkfs.xfs knows bigtime and inobtcount (≥ 5.10). */
+export function xfsprogsKnowsBigtime(versionOutput: string): boolean {
+  const m = /version (\d+)\.(\d+)/.exec(versionOutput);
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 5 || (major === 5 && minor >= 10);
+}
+
 /** The argv of mkfs for each type: fast (lazy init, no discard of the whole device). */
-export function mkfsArgv(device: string, fsType: FsType, label?: string): { command: string; args: string[] } {
+export function mkfsArgv(device: string, fsType: FsType, label?: string, features: readonly string[] = []): { command: string; args: string[] } {
   if (label !== undefined && !LABEL.test(label)) throw invalidArgument(`file system label ${JSON.stringify(label)} is not valid`);
   const l = label ? ['-L', label] : [];
   switch (fsType) {
@@ -82,7 +98,7 @@ export function mkfsArgv(device: string, fsType: FsType, label?: string): { comm
       };
     case 'xfs':
       // -K: no discard. No -f: mkfs.xfs refuses a device that has a signature (a second guard).
-      return { command: 'mkfs.xfs', args: ['-K', ...l, device] };
+      return { command: 'mkfs.xfs', args: ['-K', ...features, ...l, device] };
     case 'btrfs':
       // -K: no discard. No -f, for the same reason.
       return { command: 'mkfs.btrfs', args: ['-K', ...l, device] };
@@ -91,7 +107,21 @@ export function mkfsArgv(device: string, fsType: FsType, label?: string): { comm
 
 /** blkid, mkfs, fsck, resize and statfs behind Exec. */
 export class Filesystem {
+  private xfsFeatures: Promise<string[]> | undefined;
+
   constructor(private readonly exec: Exec) {}
+
+  /** Asked once per process: which mkfs.xfs runs does not change while it lives. */
+  private kernelSafeXfs(signal?: AbortSignal): Promise<string[]> {
+    this.xfsFeatures ??= this.exec
+      .run('mkfs.xfs', ['-V'], { signal, timeoutMs: 30_000 })
+      .then((r) => (xfsprogsKnowsBigtime(r.stdout) ? [...XFS_OLD_KERNEL_SAFE] : []))
+      .catch((err: unknown) => {
+        this.xfsFeatures = undefined;
+        throw err;
+      });
+    return this.xfsFeatures;
+  }
 
   /**
    * `blkid -p` reads the device itself (no cache). Exit 2 = no signature found = blank. Exit 0 =
@@ -126,7 +156,8 @@ export class Filesystem {
       const what = probe.ptType ? `a ${probe.ptType} partition table` : `${probe.type ?? 'an unknown signature'}`;
       throw new FormatRefusedError(device, what);
     }
-    const { command, args } = mkfsArgv(device, fsType, opts.label);
+    const features = fsType === 'xfs' ? await this.kernelSafeXfs(opts.signal) : [];
+    const { command, args } = mkfsArgv(device, fsType, opts.label, features);
     await this.exec.run(command, args, { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 600_000 });
   }
 

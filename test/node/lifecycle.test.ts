@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import { machine } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -92,6 +93,10 @@ describeRoot('node data path: lifecycle on real loop devices', () => {
     const staging = await h.stagingPath(v);
     await h.call('NodeStageVolume', stageReq(v, staging, mountCap('xfs')));
     expect((await mountOf(staging))?.superOptions).toContain('nouuid');
+    // Made so that kernels before 5.10 (Ubuntu 20.04, RHEL 8) mount it too.
+    const info = (await execa('xfs_info', [staging])).stdout;
+    expect(info).toMatch(/bigtime=0/);
+    expect(info).toMatch(/inobtcount=0/);
     await h.call('NodeUnstageVolume', { volume_id: v.id, staging_target_path: staging });
     await roundTrip(h, 'xfs', 400 * MIB);
   });
