@@ -90,6 +90,16 @@ describe('Filesystem resize and check', () => {
     expect(await fs.check('/dev/sdb', 'xfs')).toBe('skipped');
   });
 
+  it('an e2fsck outlives the RPC deadline: the caller gets ABORTED, the check goes on, the retry joins it (one e2fsck)', async () => {
+    exec = new ScriptedExec([{ ...step('e2fsck', ['-p', '--', '/dev/sdb'], { exitCode: 1 }), delayMs: 300 }]);
+    const fs = new Filesystem(exec);
+    const first = fs.check('/dev/sdb', 'ext4', { signal: AbortSignal.timeout(50) });
+    await expect(first).rejects.toMatchObject({ code: Code.ABORTED, message: expect.stringMatching(/still running/) });
+    expect(fs.checking('/dev/sdb')).toBe(true);
+    expect(await fs.check('/dev/sdb', 'ext4', { signal: AbortSignal.timeout(5_000) })).toBe('repaired');
+    expect(fs.checking('/dev/sdb')).toBe(false);
+  });
+
   it('e2fsck exit 4 (errors left) fails', async () => {
     exec = new ScriptedExec([step('e2fsck', ['-p', '--', '/dev/sdb'], { exitCode: 4, stderr: 'UNEXPECTED INCONSISTENCY' })]);
     await expect(new Filesystem(exec).check('/dev/sdb', 'ext3')).rejects.toThrow(/UNEXPECTED INCONSISTENCY/);

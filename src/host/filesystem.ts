@@ -1,5 +1,6 @@
 import { readFile, realpath, statfs } from 'node:fs/promises';
-import { Code, CsiError, invalidArgument } from '../util/errors.js';
+import type { Logger } from '../log/logger.js';
+import { aborted, Code, CsiError, invalidArgument } from '../util/errors.js';
 import { ExecError, type Exec } from './exec.js';
 import { findMount, isReadOnlyMount, parseMountInfo } from './mountinfo.js';
 
@@ -105,9 +106,34 @@ export function mkfsArgv(device: string, fsType: FsType, label?: string, feature
   }
 }
 
+/** A full check of a multi-terabyte volume can take hours; it is never killed by an RPC deadline. */
+const FSCK_TIMEOUT_MS = 24 * 3600_000;
+
+/** The promise's result, or the error of `onAbort` as soon as the signal fires (the work goes on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Error): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', abort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** blkid, mkfs, fsck, resize and statfs behind Exec. */
 export class Filesystem {
   private xfsFeatures: Promise<string[]> | undefined;
+  /** e2fsck runs in progress, by device: a retried stage joins its predecessor's run. */
+  private readonly checks = new Map<string, { started: number; done: Promise<'clean' | 'repaired'> }>();
 
   constructor(private readonly exec: Exec) {}
 
@@ -162,24 +188,45 @@ export class Filesystem {
   }
 
   /**
-   * A cheap consistency check before mounting: ext2/3/4 in preen mode (`e2fsck -p`), which
-   * returns at once on a clean file system and repairs only what is safe to repair. XFS and
-   * btrfs have no cheap equivalent (mounting replays the log), so they are skipped.
+   * A consistency check before mounting: ext2/3/4 in preen mode (`e2fsck -p`), which returns at
+   * once on a clean file system and repairs only what is safe to repair. XFS and btrfs have no
+   * cheap equivalent (mounting replays the log), so they are skipped.
    * Exit 1 = errors fixed (fine); 2 = fixed, reboot advised (fine for an unmounted volume);
    * 4 and above throw.
+   *
+   * A full check of a large volume can take longer than kubelet's deadline. Killing it then
+   * would restart it from zero on every retry, so the volume would never mount: e2fsck runs on
+   * its own, outside the RPC. A caller whose deadline passes gets ABORTED and the check goes on;
+   * the retry joins the same run. Every minute the log says it is still running.
    */
-  async check(
-    device: string,
-    fsType: FsType,
-    opts: { signal?: AbortSignal; timeoutMs?: number } = {},
-  ): Promise<'clean' | 'repaired' | 'skipped'> {
+  async check(device: string, fsType: FsType, opts: { signal?: AbortSignal; log?: Logger } = {}): Promise<'clean' | 'repaired' | 'skipped'> {
     if (fsType !== 'ext4' && fsType !== 'ext3') return 'skipped';
-    const r = await this.exec.run('e2fsck', ['-p', '--', device], {
-      okExitCodes: [1, 2],
-      signal: opts.signal,
-      timeoutMs: opts.timeoutMs ?? 300_000,
-    });
-    return r.exitCode === 0 ? 'clean' : 'repaired';
+    let run = this.checks.get(device);
+    if (!run) {
+      const started = Date.now();
+      const ticker = setInterval(() => opts.log?.info({ device, runningSeconds: Math.round((Date.now() - started) / 1000) }, 'e2fsck still running'), 60_000);
+      ticker.unref();
+      run = {
+        started,
+        done: this.exec
+          .run('e2fsck', ['-p', '--', device], { okExitCodes: [1, 2], timeoutMs: FSCK_TIMEOUT_MS })
+          .then((r) => (r.exitCode === 0 ? ('clean' as const) : ('repaired' as const)))
+          .finally(() => {
+            clearInterval(ticker);
+            this.checks.delete(device);
+          }),
+      };
+      this.checks.set(device, run);
+    }
+    const { done, started } = run;
+    return untilAborted(done, opts.signal, () =>
+      aborted(`e2fsck of ${device} is still running (for ${Math.round((Date.now() - started) / 1000)} s); it goes on, and the next attempt waits for it`),
+    );
+  }
+
+  /** Whether an e2fsck started by check() still runs on this device. */
+  checking(device: string): boolean {
+    return this.checks.has(device);
   }
 
   /**

@@ -153,7 +153,7 @@ async function mountStaged(rt: NodeRuntime, s: MountStep, undo: UndoStack, ctx: 
     throw failedPrecondition(`${device.path} of volume ${s.volumeId} holds ${found}, not ${cap.fsType}${hint}; it is neither formatted nor mounted`);
   }
   // A cheap preen check of an existing ext file system before it is mounted read-write.
-  if (!fresh && !s.readOnly) await rt.filesystem.check(device.path, cap.fsType, { signal: ctx.signal });
+  if (!fresh && !s.readOnly) await rt.filesystem.check(device.path, cap.fsType, { signal: ctx.signal, log: ctx.log });
   // Grown while not staged (a restore or clone into a larger PVC, an expansion while unstaged):
   // Kubernetes calls no NodeExpand for these, so the stage grows the file system. ext offline,
   // before the mount; xfs and btrfs can only grow mounted, below.

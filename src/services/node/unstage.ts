@@ -2,7 +2,7 @@ import { connectorFor } from '../../brick/connectors.js';
 import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/NodeUnstageVolumeRequest.js';
 import type { NodeUnstageVolumeResponse } from '../../generated/csi/v1/NodeUnstageVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { failedPrecondition } from '../../util/errors.js';
+import { aborted, failedPrecondition } from '../../util/errors.js';
 import { resolveUnderKubelet } from './paths.js';
 import { requireVolumeId } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
@@ -56,6 +56,11 @@ export async function nodeUnstage(
   // session and LUN, its image, its backing file), with the WWID recorded at stage as a second
   // check. stash.device is a kernel name from before: after a reboot or a lost session it may be
   // another volume's disk, so nothing is done to it by that name.
+  // A check an earlier stage started may still run on the device (it outlives RPC deadlines):
+  // the device is never pulled away under e2fsck.
+  if (rt.filesystem.checking(stash.device)) {
+    throw aborted(`e2fsck of ${stash.device} (volume ${stash.volumeId}) is still running; unstage waits until it ends`);
+  }
   const connector = connectorFor(stash.connection, rt.connectors);
   await connector.disconnect(stash.connection, { path: stash.device, ...(stash.wwn ? { wwn: stash.wwn } : {}) }, { signal: ctx.signal });
   await removeStash(found.path);
