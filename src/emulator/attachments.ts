@@ -45,12 +45,14 @@ function checkConnector(v: Json | undefined, allowNull: boolean): Record<string,
 }
 
 /** What the volume manager's attachment_update does: export the volume to the connector. */
-function applyConnector(env: Env, v: VolumeRecord, a: AttachmentRecord, connector: Record<string, unknown>): void {
+function applyConnector(env: Env, ctx: CinderContext, v: VolumeRecord, a: AttachmentRecord, connector: Record<string, unknown>): void {
   const type = env.store.types.get(v.typeId);
   if (!type) throw serverError(500);
   a.connector = connector;
-  a.connectionInfo = connectionInfo(v, type, a.id, connector, env.backends);
-  // The deprecated read-only flag overrides the mode asked for (attachment_update).
+  // Seen on the real Cinder: the volume manager reads the read-only flag from the volume's admin
+  // metadata, which it loads only for an admin context, so connection_info says "ro" to an admin
+  // and "rw" to a member; attach_mode (set by the API with an elevated context) says "ro" to both.
+  a.connectionInfo = connectionInfo(v, type, a.id, connector, env.backends, ctx.isAdmin);
   if (v.readonly) a.attachMode = 'ro';
   a.attachedHost = typeof connector.host === 'string' ? connector.host : null;
   a.mountpoint = typeof connector.mountpoint === 'string' ? connector.mountpoint : 'na';
@@ -111,8 +113,9 @@ export function createAttachment(req: ApiRequest, ctx: CinderContext, env: Env):
   // The answer is built from the record as reserved; only connection_info is filled in afterwards.
   const answer = attachmentDetail(a);
   if (connector) {
-    applyConnector(env, v, a, connector);
+    applyConnector(env, ctx, v, a, connector);
     answer.connection_info = a.connectionInfo;
+    if (modeAllowed) answer.attach_mode = a.attachMode;
   }
   return json(200, { attachment: answer });
 }
@@ -129,7 +132,7 @@ export function updateAttachment(req: ApiRequest, ctx: CinderContext, env: Env):
   rejectUnknownKeys('attachment', body, ['connector']);
   const v = getVolume(env, ctx, a.volumeId);
   const answer = attachmentDetail(a);
-  if (connector) applyConnector(env, v, a, connector);
+  if (connector) applyConnector(env, ctx, v, a, connector);
   answer.connection_info = a.connectionInfo ?? {};
   return json(200, { attachment: answer });
 }

@@ -79,6 +79,8 @@ export function connectionInfo(
   attachmentId: string,
   connector: Record<string, unknown>,
   s: BackendSettings,
+  /** Whether the request is an admin's (see applyConnector in attachments.ts). */
+  admin = true,
 ): Record<string, unknown> {
   const backend = backendOf(type);
   let data: Record<string, unknown>;
@@ -90,8 +92,9 @@ export function connectionInfo(
     encrypted: specIsTrue(type.extraSpecs['emulator:encrypted']),
     qos_specs: null,
     // Cinder keeps "rw" here even for a read-only (mode "ro", 3.54) attachment; only the
-    // volume's read-only flag makes it "ro" (volume manager, _connection_create).
-    access_mode: volume.readonly ? 'ro' : 'rw',
+    // volume's read-only flag makes it "ro" (volume manager, _connection_create), and only in
+    // an admin's request (see applyConnector).
+    access_mode: volume.readonly && admin ? 'ro' : 'rw',
     cacheable: false,
     driver_volume_type: backend,
     attachment_id: attachmentId,

@@ -113,11 +113,13 @@ function contextFor(a: Attachment, mode: 'ro' | 'rw', vol: PublishedVolume, node
     throw failedPrecondition(`volume ${vol.id} is encrypted (its volume type has an encryption spec), and this driver cannot open encrypted volumes; use a volume type without encryption`);
   }
   const conn: ConnectionData = parseConnectionInfo(a.connectionInfo, { multipath: node.facts.multipath });
-  // The stricter of the two wins. Cinder says "ro" for a volume whose read-only flag is set
-  // (os-update_readonly_flag), whatever was asked: writing to it is refused here, not at mount.
+  // The stricter of the two wins. Cinder makes the attachment of a volume whose read-only flag is
+  // set (os-update_readonly_flag) read-only, whatever was asked: writing to it is refused here,
+  // not at mount.
   // It keeps saying "rw" for an ro attachment: then the mode we asked for is what the node
   // must enforce.
-  if (conn.accessMode === 'ro' && mode === 'rw') {
+  // Cinder tells it in access_mode only to admins; attach_mode (3.54) says it to everyone.
+  if ((conn.accessMode === 'ro' || a.attachMode === 'ro') && mode === 'rw') {
     throw failedPrecondition(
       `volume ${vol.id} is read-only in Cinder (its connection says access_mode ro); publish it read-only ` +
         '(readOnly: true or a READER_ONLY access mode), or clear the flag: openstack volume set --read-write',
