@@ -80,7 +80,7 @@ async function stashBehind(rt: NodeRuntime, volumePath: string, volumeId: string
   if (!target) return undefined;
   const viaMount = await stashBehindMount(rt, target);
   if (viaMount) return viaMount;
-  const blocks = (await listStashes(rt.kubeletDir)).filter((s) => s.volumeId === volumeId && s.accessType === 'block');
+  const blocks = (await listStashes(rt.kubeletDir, rt.stateDir)).filter((s) => s.volumeId === volumeId && s.accessType === 'block');
   return blocks.length === 1 ? blocks[0] : undefined;
 }
 

@@ -111,11 +111,12 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
       createConnectors({ exec: deps.exec, fs: new NodeHostFs(), log: deps.log, iscsi: { deviceTimeoutMs } }),
     key: keys.seal,
     kubeletDir: deps.kubeletDir,
+    stateDir: deps.stateDir,
     deviceTimeoutMs,
     log: deps.log,
   };
 
-  if (deps.sweepAtStart ?? true) await sweepOrphansAtStart(rt.connectors, deps.kubeletDir, deps.log);
+  if (deps.sweepAtStart ?? true) await sweepOrphansAtStart(rt.connectors, deps.kubeletDir, deps.stateDir, deps.log);
 
   const handlers: Record<string, NodeHandler> = {
     NodeGetInfo: () => Promise.resolve(nodeGetInfo(id, { maxVolumesPerNode: deps.maxVolumesPerNode, zone: deps.zone })),

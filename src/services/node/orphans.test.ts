@@ -6,6 +6,7 @@ import type { Connectors } from '../../brick/connector.js';
 import type { IscsiConnection } from '../../brick/connection-data.js';
 import { capturingLogger } from '../../../test/helpers/log-capture.js';
 import { listStashes, sweepOrphansAtStart } from './orphans.js';
+import { indexStage, unindexStage } from './stage-index.js';
 import { STASH_FILE, writeStash, type Stash } from './stash.js';
 
 const CSI = 'plugins/kubernetes.io/csi';
@@ -44,8 +45,20 @@ describe('listStashes: every stage record where kubelet puts staging paths', () 
     // A workload's file inside the mounted volume is not a record.
     await writeFile(join(mountNew, STASH_FILE), '{"planted":true}');
 
-    const found = (await listStashes(k)).map((s) => s.volumeId).sort();
+    const found = (await listStashes(k, join(k, 'state'))).map((s) => s.volumeId).sort();
     expect(found).toEqual(['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333']);
+  });
+
+  it('finds a record the state dir\'s index names, wherever its staging path is (csi-sanity puts them anywhere under the kubelet dir)', async () => {
+    const k = await kubelet();
+    const odd = join(k, 'sanity', 'block', 'staging');
+    await mkdir(odd, { recursive: true });
+    const file = await writeStash(stash('55555555-5555-4555-8555-555555555555', odd, 'block'));
+    expect(await listStashes(k, join(k, 'state'))).toEqual([]);
+    await indexStage(join(k, 'state'), '55555555-5555-4555-8555-555555555555', file);
+    expect((await listStashes(k, join(k, 'state'))).map((s) => s.volumeId)).toEqual(['55555555-5555-4555-8555-555555555555']);
+    await unindexStage(join(k, 'state'), '55555555-5555-4555-8555-555555555555', file);
+    expect(await listStashes(k, join(k, 'state'))).toEqual([]);
   });
 
   it('a corrupt record throws, and the start-up sweep is then skipped with a warning', async () => {
@@ -53,12 +66,12 @@ describe('listStashes: every stage record where kubelet puts staging paths', () 
     const p = join(k, CSI, 'cinder.metal.csi.kungze.io', 'def456');
     await mkdir(p, { recursive: true });
     await writeFile(join(p, STASH_FILE), '{not json');
-    await expect(listStashes(k)).rejects.toThrow(/corrupt/);
+    await expect(listStashes(k, join(k, 'state'))).rejects.toThrow(/corrupt/);
 
     let swept = false;
     const connectors = { iscsi: { sweepOrphans: () => ((swept = true), Promise.resolve({ removed: [], kept: [] })) } } as unknown as Connectors;
     const logs = capturingLogger('debug');
-    await sweepOrphansAtStart(connectors, k, logs.log);
+    await sweepOrphansAtStart(connectors, k, join(k, 'state'), logs.log);
     expect(swept).toBe(false);
     expect(logs.text()).toContain('start-up sweep skipped');
   });
@@ -73,7 +86,7 @@ describe('listStashes: every stage record where kubelet puts staging paths', () 
       iscsi: { sweepOrphans: (c: readonly IscsiConnection[]) => ((given = c), Promise.resolve({ removed: ['x'], kept: [] })) },
     } as unknown as Connectors;
     const logs = capturingLogger('debug');
-    await sweepOrphansAtStart(connectors, k, logs.log);
+    await sweepOrphansAtStart(connectors, k, join(k, 'state'), logs.log);
     expect(given.map((c) => c.targets[0]?.iqn)).toEqual(['iqn.2010-10.org.openstack:volume-44444444-4444-4444-8444-444444444444']);
     expect(logs.text()).toContain('start-up sweep done');
   });

@@ -4,6 +4,7 @@ import type { Connectors } from '../../brick/connector.js';
 import type { IscsiConnection } from '../../brick/connection-data.js';
 import type { Logger } from '../../log/logger.js';
 import { errorMessage } from '../../util/errors.js';
+import { indexedStages } from './stage-index.js';
 import { readStashAt, STASH_FILE, type Stash } from './stash.js';
 
 /**
@@ -17,9 +18,20 @@ const CSI_DIR = join('plugins', 'kubernetes.io', 'csi');
 const NEVER_ENTER = new Set(['globalmount', 'publish', 'mount']);
 const MAX_DEPTH = 3;
 
-/** Every stage record on this node. An unreadable one throws: it might name a live session. */
-export async function listStashes(kubeletDir: string): Promise<Stash[]> {
+/**
+ * Every stage record on this node: those the index in the state dir names, and those found where
+ * kubelet puts staging paths. An unreadable one throws: it might name a live session.
+ */
+export async function listStashes(kubeletDir: string, stateDir: string): Promise<Stash[]> {
   const out: Stash[] = [];
+  const seen = new Set<string>();
+  for (const { volumeId, stashFile } of await indexedStages(stateDir)) {
+    const s = await readStashAt(stashFile);
+    if (s && s.volumeId === volumeId) {
+      out.push(s);
+      seen.add(stashFile);
+    }
+  }
   const walk = async (dir: string, depth: number): Promise<void> => {
     let entries;
     try {
@@ -30,6 +42,7 @@ export async function listStashes(kubeletDir: string): Promise<Stash[]> {
     }
     for (const e of entries) {
       if (e.isFile() && e.name === STASH_FILE) {
+        if (seen.has(join(dir, e.name))) continue;
         const s = await readStashAt(join(dir, e.name));
         if (s) out.push(s);
       } else if (e.isDirectory() && depth < MAX_DEPTH && !NEVER_ENTER.has(e.name)) {
@@ -47,11 +60,11 @@ export async function listStashes(kubeletDir: string): Promise<Stash[]> {
  * Any doubt (a record that cannot be read) skips the sweep: leaving a session costs nothing,
  * removing a live one loses data.
  */
-export async function sweepOrphansAtStart(connectors: Connectors, kubeletDir: string, log: Logger): Promise<void> {
+export async function sweepOrphansAtStart(connectors: Connectors, kubeletDir: string, stateDir: string, log: Logger): Promise<void> {
   if (!connectors.iscsi.sweepOrphans) return;
   let stashes: Stash[];
   try {
-    stashes = await listStashes(kubeletDir);
+    stashes = await listStashes(kubeletDir, stateDir);
   } catch (err) {
     log.warn({ err: errorMessage(err) }, 'start-up sweep skipped: a stage record cannot be read');
     return;

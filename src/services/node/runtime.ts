@@ -17,6 +17,8 @@ export interface NodeRuntime {
   key: NodeKeyPair;
   /** Every request path must resolve under it. */
   kubeletDir: string;
+  /** The node's own state (keys, the index of staged volumes). */
+  stateDir: string;
   /** Upper bound for a device to appear when connecting. */
   deviceTimeoutMs: number;
   log: Logger;

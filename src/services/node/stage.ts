@@ -16,6 +16,7 @@ import { resolveUnderKubelet } from './paths.js';
 import { requireCapability, requireVolumeId, sameCapability, type MountCapability } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 import { assertStashSlotFree, capabilityOfStash, findStash, removeStash, writeStash, type Stash } from './stash.js';
+import { indexStage, unindexStage } from './stage-index.js';
 import { shouldUndo, UndoStack } from './undo.js';
 
 /** Keys of the node-stage secret that may hold the Ceph user's key (ceph-csi's name first). */
@@ -90,6 +91,8 @@ export async function nodeStage(
     };
     const stashFile = await writeStash(stash);
     if (!prior) undo.push(`remove ${stashFile}`, () => removeStash(stashFile));
+    await indexStage(rt.stateDir, volumeId, stashFile);
+    if (!prior) undo.push(`unindex ${volumeId}`, () => unindexStage(rt.stateDir, volumeId, stashFile));
 
     if (cap.accessType === 'mount') {
       const readOnly = cap.readOnly || connection.accessMode === 'ro' || cap.mountFlags.includes('ro');

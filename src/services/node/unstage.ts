@@ -3,6 +3,7 @@ import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/No
 import type { NodeUnstageVolumeResponse } from '../../generated/csi/v1/NodeUnstageVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
 import { aborted, failedPrecondition } from '../../util/errors.js';
+import { unindexStage } from './stage-index.js';
 import { resolveUnderKubelet } from './paths.js';
 import { requireVolumeId } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
@@ -64,6 +65,7 @@ export async function nodeUnstage(
   const connector = connectorFor(stash.connection, rt.connectors);
   await connector.disconnect(stash.connection, { path: stash.device, ...(stash.wwn ? { wwn: stash.wwn } : {}) }, { signal: ctx.signal });
   await removeStash(found.path);
+  await unindexStage(rt.stateDir, stash.volumeId, found.path);
   log.info({ device: stash.device }, 'volume unstaged');
   return {};
 }
