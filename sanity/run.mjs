@@ -30,7 +30,24 @@ function findBinary() {
     const candidate = join(dir, 'csi-sanity');
     if (isExecutable(candidate)) return candidate;
   }
-  return undefined;
+  return buildBinary();
+}
+
+/**
+ * The project's own copy of the upstream suite (csi-test v5.3.1 with its vendored dependencies,
+ * sanity/csi-test-v5.3.1.tar.gz) built offline with Debian's golang-go by
+ * sanity/build-csi-sanity.sh, cached under ~/.cache. CSI_SANITY_BUILD=0 turns this off.
+ */
+function buildBinary() {
+  if (process.env.CSI_SANITY_BUILD === '0') return undefined;
+  try {
+    const out = execFileSync(join(HERE, 'build-csi-sanity.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
+    const bin = out.trim().split('\n').at(-1);
+    return bin && isExecutable(bin) ? bin : undefined;
+  } catch (err) {
+    console.log(`csi-sanity: could not build it from sanity/csi-test-v5.3.1.tar.gz: ${(err.stderr ?? err.message ?? String(err)).toString().trim().split('\n').at(-1)}`);
+    return undefined;
+  }
 }
 
 function isExecutable(p) {
@@ -43,7 +60,7 @@ function isExecutable(p) {
 }
 
 function howToInstall() {
-  console.log(`csi-sanity: no binary found (looked at $CSI_SANITY_BIN and csi-sanity on PATH).
+  console.log(`csi-sanity: no binary found (looked at $CSI_SANITY_BIN, csi-sanity on PATH, and building sanity/csi-test-v5.3.1.tar.gz with Debian's golang-go).
 Install the upstream suite (${TARGET_VERSION}) with Go >= 1.22:
   go install github.com/kubernetes-csi/csi-test/v5/cmd/csi-sanity@latest
 or build it from source:
@@ -117,6 +134,20 @@ async function scrub(dir, kubeletDir) {
   return mounts.length;
 }
 
+/**
+ * SANITY_CINDER_ENV=<env.sh of test/real-cinder (noauth)>: the driver's controller talks to that
+ * real Cinder, in a project of its own (noauth takes any hex project id), with its volume type.
+ */
+async function realCinder(file) {
+  const text = await readFile(file, 'utf8');
+  const get = (k) => new RegExp(`^export ${k}='([^']*)'$`, 'm').exec(text)?.[1];
+  if (get('CINDER_AUTH') !== 'noauth') throw new Error(`${file}: the sanity run needs the real Cinder in noauth mode`);
+  const url = get('CINDER_URL');
+  const volumeType = get('CINDER_VOLUME_TYPE');
+  if (!url || !volumeType) throw new Error(`${file} has no CINDER_URL or CINDER_VOLUME_TYPE`);
+  return { endpoint: `${url}/v3/5a717e5a717e5a717e5a717e5a717e5a`, volumeType };
+}
+
 async function main() {
   const bin = findBinary();
   if (!bin) {
@@ -133,11 +164,22 @@ async function main() {
   const children = [];
   const logs = [];
   try {
-    const emu = startChild('emulator', ['emulator', '--port', '0', '--state-dir', join(dir, 'cinder'), '--quota', 'volumes=1000', '--quota', 'snapshots=1000', '--quota', 'gigabytes=100000'], (o) => /endpoint=(\S+)/.exec(o)?.[1], logs);
-    children.push(emu.child);
-    const endpoint = await emu.started;
+    const real = process.env.SANITY_CINDER_ENV ? await realCinder(process.env.SANITY_CINDER_ENV) : undefined;
+    let endpoint;
+    if (real) {
+      endpoint = real.endpoint;
+    } else {
+      const emu = startChild('emulator', ['emulator', '--port', '0', '--state-dir', join(dir, 'cinder'), '--quota', 'volumes=1000', '--quota', 'snapshots=1000', '--quota', 'gigabytes=100000'], (o) => /endpoint=(\S+)/.exec(o)?.[1], logs);
+      children.push(emu.child);
+      endpoint = await emu.started;
+    }
     const cloudConf = join(dir, 'cloud.conf');
     await writeFile(cloudConf, `[BlockStorage]\nauth-strategy = noauth\ncinder-endpoint = ${endpoint}\ncluster-id = sanity\n`, { mode: 0o600 });
+    let parameters = join(HERE, 'parameters.yaml');
+    if (real) {
+      parameters = join(dir, 'parameters.yaml');
+      await writeFile(parameters, `type: ${real.volumeType}\n`);
+    }
     const sock = join(dir, 'csi.sock');
     const driverLog = [];
     const driver = spawn(process.execPath, [CLI, '--mode', 'all', '--endpoint', `unix://${sock}`, '--node-name', 'sanity-node', '--node-ip', '127.0.0.1', '--cloud-config', cloudConf, '--kubelet-dir', kubeletDir, '--state-dir', join(dir, 'state'), '--log-level', process.env.SANITY_LOG_LEVEL ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -147,14 +189,19 @@ async function main() {
     await waitForSocket(sock);
 
     const summary = [];
-    const types = (process.env.SANITY_ACCESS_TYPES ?? 'mount,block').split(',').map((s) => s.trim()).filter(Boolean);
+    const types = (process.env.SANITY_ACCESS_TYPES ?? (real ? 'mount' : 'mount,block')).split(',').map((s) => s.trim()).filter(Boolean);
     for (const accessType of types) {
       const work = join(kubeletDir, 'sanity', accessType);
+      // csi-sanity makes its staging and mount dirs with a plain mkdir: the parent must exist.
+      await mkdir(work, { recursive: true });
       const args = [
         `--csi.endpoint=unix://${sock}`,
         `--csi.stagingdir=${join(work, 'staging')}`,
         `--csi.mountdir=${join(work, 'mount')}`,
-        `--csi.testvolumeparameters=${join(HERE, 'parameters.yaml')}`,
+        `--csi.testvolumeparameters=${parameters}`,
+        // Against a real Cinder only the controller specs: the node specs need a kernel
+        // initiator, which the real-kernel tier (test/real-kernel) provides instead.
+        ...(real ? ['--ginkgo.focus=Controller'] : []),
         `--csi.secrets=${join(HERE, 'secrets.yaml')}`,
         `--csi.testvolumesize=${1024 ** 3}`,
         `--csi.testvolumeexpandsize=${2 * 1024 ** 3}`,
