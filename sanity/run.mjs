@@ -210,8 +210,10 @@ async function main() {
       ];
       console.log(`\n=== csi-sanity (${accessType}) ${bin} ${args.join(' ')}`);
       const { code, out } = await runSanity(bin, args);
-      const ran = /Ran (\d+) of (\d+) Specs.*/.exec(out)?.[0] ?? '(no ginkgo summary)';
-      const counts = /(\d+) Passed \| (\d+) Failed \| (\d+) Pending \| (\d+) Skipped/.exec(out)?.[0] ?? '';
+      // ginkgo colours its summary even into a pipe.
+      const plain = out.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+      const ran = /Ran (\d+) of (\d+) Specs in [\d.]+ seconds/.exec(plain)?.[0] ?? '(no ginkgo summary)';
+      const counts = /(\d+) Passed \| (\d+) Failed \| (\d+) Pending \| (\d+) Skipped/.exec(plain)?.[0] ?? '';
       summary.push({ accessType, code, line: `${ran} ${counts}`.trim() });
     }
     console.log('\ncsi-sanity summary:');
