@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFileAtomically } from '../../host/atomic-file.js';
 
 /**
  * Where nodes publish their signed connector records and controllers read them. The records
@@ -29,20 +29,7 @@ export class DirectoryRegistry implements ConnectorRegistry {
   async publish(nodeName: string, wire: string): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
     const path = this.path(nodeName);
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(tmp, 'wx', 0o644);
-    try {
-      await handle.writeFile(wire, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(tmp, path);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await replaceFileAtomically(path, wire, 0o644);
   }
 
   async fetch(nodeName: string): Promise<string | undefined> {

@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { replaceFileAtomically } from '../../host/atomic-file.js';
 import { join } from 'node:path';
 
 /**
@@ -17,10 +18,7 @@ function entryPath(stateDir: string, volumeId: string): string {
 
 export async function indexStage(stateDir: string, volumeId: string, stashFile: string): Promise<void> {
   await mkdir(join(stateDir, DIR), { recursive: true, mode: 0o700 });
-  const path = entryPath(stateDir, volumeId);
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, stashFile, { mode: 0o600 });
-  await rename(tmp, path);
+  await replaceFileAtomically(entryPath(stateDir, volumeId), stashFile, 0o600);
 }
 
 export async function unindexStage(stateDir: string, volumeId: string, stashFile: string): Promise<void> {

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { open as openFile, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ConnectionData } from '../../brick/connection-data.js';
+import { replaceFileAtomically } from '../../host/atomic-file.js';
 import { isFsType, type FsType } from '../../host/filesystem.js';
 import { failedPrecondition, internal } from '../../util/errors.js';
 import { validateConnection } from '../publish-context.js';
@@ -61,20 +61,7 @@ export function capabilityOfStash(s: Stash): NodeCapability {
 export async function writeStash(stash: Stash): Promise<string> {
   const clean: Stash = { ...stash, connection: withoutSecrets(stash.connection) };
   const path = stashPath(stash.stagingPath, stash.accessType);
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await openFile(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(clean, null, 2)}\n`, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await replaceFileAtomically(path, `${JSON.stringify(clean, null, 2)}\n`, 0o600);
   return path;
 }
 
