@@ -220,18 +220,7 @@ export class IscsiConnector implements Connector<IscsiConnection> {
         timeoutMs: Math.max(1_000, Math.min(30_000, budget.deadline - Date.now())),
         ...(budget.signal ? { signal: budget.signal } : {}),
       });
-      const paths = [...targets];
-      for (const d of found) {
-        if (d.iqn !== main.iqn) continue;
-        let portal: string;
-        try {
-          portal = normalizePortal(d.portal);
-        } catch {
-          continue;
-        }
-        if (!paths.some((p) => p.portal === portal)) paths.push({ portal, iqn: main.iqn, lun: main.lun });
-      }
-      return paths;
+      return withPortalsOf(targets, main, found);
     } catch (err) {
       if (budget.signal?.aborted) throw err;
       this.log.warn({ portal: main.portal, err: errorMessage(err) }, 'iscsi discovery failed; using the portal Cinder gave');
@@ -270,17 +259,7 @@ export class IscsiConnector implements Connector<IscsiConnection> {
     const paths = checkTargets(conn);
     const main = paths[0];
     if (!conn.multipath || !main) return paths;
-    for (const s of await this.sysfs.sessions()) {
-      if (s.iqn !== main.iqn) continue;
-      let portal: string;
-      try {
-        portal = normalizePortal(s.portal);
-      } catch {
-        continue;
-      }
-      if (!paths.some((p) => p.portal === portal)) paths.push({ portal, iqn: s.iqn, lun: main.lun });
-    }
-    return paths;
+    return withPortalsOf(paths, main, await this.sysfs.sessions());
   }
 
   private async ensureIface(signal: AbortSignal | undefined): Promise<void> {
@@ -296,6 +275,25 @@ export class IscsiConnector implements Connector<IscsiConnection> {
   private teardownDeps() {
     return { exec: this.o.exec, adm: this.adm, sysfs: this.sysfs, multipath: this.multipath, log: this.log, retryDelayMs: this.retryDelayMs };
   }
+}
+
+/**
+ * The paths plus every further portal of the same target among `seen` (discovery answers or live
+ * sessions), at the main path's LUN. Other targets, and portals that do not parse, are ignored.
+ */
+function withPortalsOf(paths: readonly IscsiTarget[], main: IscsiTarget, seen: ReadonlyArray<{ portal: string; iqn: string }>): IscsiTarget[] {
+  const out = [...paths];
+  for (const s of seen) {
+    if (s.iqn !== main.iqn) continue;
+    let portal: string;
+    try {
+      portal = normalizePortal(s.portal);
+    } catch {
+      continue;
+    }
+    if (!out.some((p) => p.portal === portal)) out.push({ portal, iqn: main.iqn, lun: main.lun });
+  }
+  return out;
 }
 
 function abortReason(signal: AbortSignal): unknown {
