@@ -124,6 +124,7 @@ async function buildNode(options: AppOptions, config: CloudConfig | undefined, r
     ...(options.nodeZone ? { zone: options.nodeZone } : {}),
     ...(maxVolumes !== undefined ? { maxVolumesPerNode: maxVolumes } : {}),
     programs: new ProgramLocator({ root: programRoot }),
+    hostRoot: programRoot,
     registry,
     ...(options.multipath ? { multipath: options.multipath } : {}),
     log: nodeLog,

@@ -7,6 +7,8 @@ export interface AttachedDevice {
   /** SCSI identifier (scsi_id/multipath form, e.g. 36001405…), when the device has one. */
   wwn?: string;
   multipath?: boolean;
+  /** RBD: how the image is mapped (recorded in the stage record, so unstage unmaps the same way). */
+  mapper?: 'krbd' | 'nbd';
 }
 
 export interface ConnectOptions {
@@ -15,6 +17,11 @@ export interface ConnectOptions {
   secretKey?: string;
   /** Upper bound for the whole connect (logins, scans, waiting for the device). */
   timeoutMs?: number;
+  /**
+   * The volume is written from this node only (a single-node read-write access mode): RBD
+   * refuses to map it while another client has the image open.
+   */
+  exclusiveWriter?: boolean;
 }
 
 export interface DisconnectOptions {

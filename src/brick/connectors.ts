@@ -6,7 +6,7 @@ import type { Connector, Connectors } from './connector.js';
 import { IscsiConnector, type IscsiConnectorOptions } from './iscsi/connector.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { LocalConnector } from './local.js';
-import { RbdConnector, type RbdConnectorOptions } from './rbd.js';
+import { RbdConnector, type RbdConnectorOptions } from './rbd/connector.js';
 
 export interface ConnectorDeps {
   exec: Exec;

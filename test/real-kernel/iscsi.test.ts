@@ -23,6 +23,7 @@ import {
   type Cap,
   type Staged,
 } from './steps.js';
+import { rbdScenarios } from './rbd-scenarios.js';
 import { kernelTierOrNote } from './tier.js';
 
 const tier = kernelTierOrNote();
@@ -34,7 +35,7 @@ const EXT4: Cap = { kind: 'mount', fsType: 'ext4' };
  * the real Cinder, tgtd exporting every volume on two portals with CHAP. The scenarios share one
  * guest and run in order; the reboot comes last. Every scenario ends with nothing left behind.
  */
-describe.skipIf(!tier)('real kernel: the node plugin in a QEMU guest attaches real Cinder volumes over iSCSI', () => {
+describe.skipIf(!tier)('real kernel: the node plugin in a QEMU guest attaches real Cinder volumes over iSCSI and RBD', () => {
   let rig: Rig;
   let port2 = 0;
   beforeAll(async () => {
@@ -250,6 +251,9 @@ describe.skipIf(!tier)('real kernel: the node plugin in a QEMU guest attaches re
     await destroy(rig, kept);
     expect(await leftovers(rig)).toEqual(NOTHING);
   }, T);
+
+  // RBD in the same boot, before the reboot (which must come last).
+  rbdScenarios({ rig: () => rig, touched, enabled: !!tier?.cinder.opt('CINDER_CEPH_ENV') });
 
   it('a reboot with a volume staged: a stale unstage never touches the volume staged after the reboot', async () => {
     const a = await attachNew('k-boot-a', EXT4);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import type { Client } from '@grpc/grpc-js';
 import { startApp, type RunningApp } from '../../src/app/app.js';
 import { DEFAULTS } from '../../src/app/options.js';
 import { createLogger } from '../../src/log/logger.js';
+import { parseEnvFile } from '../real-tier/env.js';
 import { csiClients, rpcStatus, type CsiClients } from '../helpers/csi-client.js';
 import { freePort, Guest, makeDisk, REPO_ROOT } from './guest.js';
 import type { KernelTier } from './tier.js';
@@ -21,8 +23,20 @@ export const KUBELET = '/var/lib/kubelet';
 /** The noauth project of this tier's volumes (apart from the contract suite's and the real tier's). */
 const PROJECT = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
+/** The real Ceph behind Cinder's RBD backend, when the harness runs one (CEPH=1). */
+export interface RigCeph {
+  /** client.cinder's key: the StorageClass's node-stage secret. */
+  key: string;
+  pool: string;
+  /** `rbd` arguments for the host's own client (watchers, features): conf and keyring. */
+  hostArgs: string[];
+  volumeType: string;
+  multiattachType: string;
+}
+
 export interface Rig {
   tier: KernelTier;
+  ceph: RigCeph | undefined;
   guest: Guest;
   controller: CsiClients;
   node: Client;
@@ -46,7 +60,8 @@ export async function startRig(tier: KernelTier, opts: { multipathd?: boolean } 
   };
   try {
     const portals = [tier.cinder.opt('ISCSI_PORTAL'), tier.cinder.opt('ISCSI_PORTAL2')].filter((p): p is string => !!p);
-    const fwdPorts = portals.map((p) => Number(p.split(':').at(-1)));
+    const ceph = cephOf(tier);
+    const fwdPorts = [...portals.map((p) => Number(p.split(':').at(-1))), ...(ceph?.ports ?? [])];
     const hostPorts = { agent: await freePort(), csi: await freePort() };
     const guest = await Guest.boot({
       share,
@@ -118,9 +133,31 @@ export async function startRig(tier: KernelTier, opts: { multipathd?: boolean } 
     const stopNode = async (signal = 'SIGTERM'): Promise<void> => {
       await guest.stop('node', signal);
     };
-    return { tier, guest, controller, node: nodeClients.node, share, call, status, startNode, stopNode, stop };
+    return { tier, ceph: ceph?.rig, guest, controller, node: nodeClients.node, share, call, status, startNode, stopNode, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** Ceph's env file (test/real-ceph/up.sh), named by the Cinder harness's CINDER_CEPH_ENV. */
+function cephOf(tier: KernelTier): { rig: RigCeph; ports: number[] } | undefined {
+  const file = tier.cinder.opt('CINDER_CEPH_ENV');
+  if (!file) return undefined;
+  const v = parseEnvFile(readFileSync(file, 'utf8'));
+  const need = (name: string): string => {
+    const x = v[name];
+    if (!x) throw new Error(`${file} has no ${name}; re-run test/real-ceph/up.sh`);
+    return x;
+  };
+  return {
+    rig: {
+      key: need('CEPH_CLIENT_KEY'),
+      pool: need('CEPH_POOL'),
+      hostArgs: ['-c', need('CEPH_CONF'), '--id', need('CEPH_CLIENT'), '--keyring', need('CEPH_CLIENT_KEYRING')],
+      volumeType: tier.cinder.get('RBD_VOLUME_TYPE'),
+      multiattachType: tier.cinder.get('RBD_MULTIATTACH_VOLUME_TYPE'),
+    },
+    ports: need('CEPH_MON_PORTS').split(/\s+/).filter(Boolean).map(Number),
+  };
 }

@@ -21,6 +21,10 @@ export interface Staged {
   stagingPath: string;
   /** Set once published to a pod. */
   targetPath?: string;
+  /** The node-stage secret (RBD: the Ceph key). */
+  secrets?: Record<string, string>;
+  /** The access mode, when not SINGLE_NODE_WRITER. */
+  mode?: string;
 }
 
 let nodeId: string | undefined;
@@ -40,11 +44,11 @@ export async function createVolume(rig: Rig, prefix: string, sizeGiB = 1, extra:
   return res.volume.volume_id;
 }
 
-export async function controllerPublish(rig: Rig, volumeId: string, cap: Cap): Promise<Record<string, string>> {
+export async function controllerPublish(rig: Rig, volumeId: string, cap: Cap, mode?: string): Promise<Record<string, string>> {
   const res = await rig.call<{ publish_context: Record<string, string> }>(rig.controller.controller, 'ControllerPublishVolume', {
     volume_id: volumeId,
     node_id: await nodeIdOf(rig),
-    volume_capability: capability(cap),
+    volume_capability: capability(cap, mode),
     readonly: false,
   });
   return res.publish_context;
@@ -57,10 +61,32 @@ export function stagingPathOf(volumeId: string, cap: Cap): string {
     : `${KUBELET}/plugins/kubernetes.io/csi/${DRIVER_NAME}/${h}/globalmount`;
 }
 
-export async function stage(rig: Rig, volumeId: string, cap: Cap, publishContext: Record<string, string>, timeoutMs?: number): Promise<Staged> {
-  const stagingPath = stagingPathOf(volumeId, cap);
-  await rig.call(rig.node, 'NodeStageVolume', { volume_id: volumeId, publish_context: publishContext, staging_target_path: stagingPath, volume_capability: capability(cap) }, timeoutMs);
-  return { volumeId, cap, publishContext, stagingPath };
+export interface StageOptions {
+  timeoutMs?: number;
+  secrets?: Record<string, string>;
+  mode?: string;
+}
+
+export function stageRequest(volumeId: string, cap: Cap, publishContext: Record<string, string>, o: StageOptions = {}): Record<string, unknown> {
+  return {
+    volume_id: volumeId,
+    publish_context: publishContext,
+    staging_target_path: stagingPathOf(volumeId, cap),
+    volume_capability: capability(cap, o.mode),
+    ...(o.secrets ? { secrets: o.secrets } : {}),
+  };
+}
+
+export async function stage(rig: Rig, volumeId: string, cap: Cap, publishContext: Record<string, string>, o: StageOptions = {}): Promise<Staged> {
+  await rig.call(rig.node, 'NodeStageVolume', stageRequest(volumeId, cap, publishContext, o), o.timeoutMs);
+  return {
+    volumeId,
+    cap,
+    publishContext,
+    stagingPath: stagingPathOf(volumeId, cap),
+    ...(o.secrets ? { secrets: o.secrets } : {}),
+    ...(o.mode ? { mode: o.mode } : {}),
+  };
 }
 
 /** Controller publish + node stage: what happens before a pod starts. */
@@ -79,7 +105,7 @@ export async function publish(rig: Rig, s: Staged): Promise<string> {
     publish_context: s.publishContext,
     staging_target_path: s.stagingPath,
     target_path: target,
-    volume_capability: capability(s.cap),
+    volume_capability: capability(s.cap, s.mode),
     readonly: false,
   });
   s.targetPath = target;
@@ -133,6 +159,8 @@ export interface Leftovers {
   records: string[];
   mounts: string[];
   stashes: string[];
+  /** krbd mappings, and nbd devices connected (rbd-nbd). */
+  rbd: string[];
 }
 
 /** What the node plugin must not leave behind once every volume is unstaged. */
@@ -149,10 +177,11 @@ export async function leftovers(rig: Rig): Promise<Leftovers> {
     records: await lines('ls /etc/iscsi/nodes 2>/dev/null || true'),
     mounts: await lines(`grep ' ${KUBELET}/' /proc/mounts | grep -v '^/dev/vda' || true`),
     stashes: await lines(`find ${KUBELET}/plugins -name cinder-metal-csi.json 2>/dev/null || true`),
+    rbd: await lines('ls /sys/bus/rbd/devices 2>/dev/null; ls -d /sys/block/nbd*/pid 2>/dev/null || true'),
   };
 }
 
-export const NOTHING: Leftovers = { sessions: [], disks: [], maps: [], records: [], mounts: [], stashes: [] };
+export const NOTHING: Leftovers = { sessions: [], disks: [], maps: [], records: [], mounts: [], stashes: [], rbd: [] };
 
 /** Lines of a guest shell script's output (it may fail: an empty answer then). */
 export async function guestLines(rig: Rig, script: string): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { mountedDevices, type MountedDevices } from '../../host/device-use.js';
 import { errorMessage } from '../../util/errors.js';
 import type { IscsiConnection, IscsiTarget } from '../connection-data.js';
 import type { OrphanReport } from '../connector.js';
@@ -80,7 +81,7 @@ async function orphanLuns(d: OrphanSweepDeps, paths: IscsiSession[]): Promise<{ 
 }
 
 /** The first device that is in use: mounted (or bind-mounted as a node), or with a holder that is not a bare map. */
-async function inUse(d: OrphanSweepDeps, disks: string[], mounted: Mounted): Promise<string | undefined> {
+async function inUse(d: OrphanSweepDeps, disks: string[], mounted: MountedDevices): Promise<string | undefined> {
   for (const disk of disks) {
     if (await isMounted(d, disk, mounted)) return disk;
     for (const holder of await d.sysfs.holders(disk)) {
@@ -93,30 +94,7 @@ async function inUse(d: OrphanSweepDeps, disks: string[], mounted: Mounted): Pro
   return undefined;
 }
 
-interface Mounted {
-  numbers: Set<string>;
-  nodes: Set<string>;
-}
-
-async function isMounted(d: OrphanSweepDeps, name: string, m: Mounted): Promise<boolean> {
+async function isMounted(d: OrphanSweepDeps, name: string, m: MountedDevices): Promise<boolean> {
   const dev = await d.sysfs.devNumber(name);
   return (dev !== undefined && m.numbers.has(dev)) || m.nodes.has(name);
-}
-
-/**
- * mountinfo fields: id parent major:minor root mountpoint … - fstype source …. A filesystem on the
- * device shows its major:minor; a raw block volume published to a pod is a bind mount of the
- * device node, which shows as devtmpfs with root "/sdb" or "/dm-3".
- */
-function mountedDevices(text: string): Mounted {
-  const numbers = new Set<string>();
-  const nodes = new Set<string>();
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    if (f[2]) numbers.add(f[2]);
-    const dash = f.indexOf('-');
-    if (dash > 0 && f[dash + 1] === 'devtmpfs' && f[3] && f[3] !== '/') nodes.add(f[3].replace(/^\//, ''));
-  }
-  return { numbers, nodes };
 }

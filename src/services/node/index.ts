@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import type { Connectors } from '../../brick/connector.js';
-import { createConnectors } from '../../brick/connectors.js';
+import { createConnectors, type ConnectorDeps } from '../../brick/connectors.js';
 import type { NodeExpandVolumeRequest__Output } from '../../generated/csi/v1/NodeExpandVolumeRequest.js';
 import type { NodeGetVolumeStatsRequest__Output } from '../../generated/csi/v1/NodeGetVolumeStatsRequest.js';
 import type { NodePublishVolumeRequest__Output } from '../../generated/csi/v1/NodePublishVolumeRequest.js';
@@ -59,6 +60,8 @@ export interface NodeDeps {
   sweepAtStart?: boolean;
   /** Where host programs are looked up; default: this process's root. */
   programs?: ProgramFinder;
+  /** The root host programs run in, as this process sees it ("/", "/host", "/proc/1/root"). Default "/". */
+  hostRoot?: string;
 }
 
 export type NodeHandler = (req: never, ctx: RpcContext) => Promise<unknown>;
@@ -97,7 +100,8 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
   });
   if (id.ok) await publisher.start();
 
-  const tools = new HostTools(deps.programs ?? new ProgramLocator());
+  const programs = deps.programs ?? new ProgramLocator();
+  const tools = new HostTools(programs);
   deps.log.info(`node host tools: ${describeHostTools(await tools.survey())}`);
 
   const deviceTimeoutMs = deps.deviceTimeoutMs ?? DEFAULT_DEVICE_TIMEOUT_MS;
@@ -108,7 +112,13 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
     tools,
     connectors:
       deps.connectors ??
-      createConnectors({ exec: deps.exec, fs: new NodeHostFs(), log: deps.log, iscsi: { deviceTimeoutMs } }),
+      createConnectors({
+        exec: deps.exec,
+        fs: new NodeHostFs(),
+        log: deps.log,
+        iscsi: { deviceTimeoutMs },
+        rbd: rbdOptions(deps, programs),
+      }),
     key: keys.seal,
     kubeletDir: deps.kubeletDir,
     stateDir: deps.stateDir,
@@ -129,4 +139,20 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
     NodeExpandVolume: (req: NodeExpandVolumeRequest__Output, ctx: RpcContext) => nodeExpand(rt, req, ctx),
   };
   return { handlers, ready: () => id.ok, nodeId: id.ok ? id.nodeId : '', close: () => publisher.stop() };
+}
+
+/**
+ * Key files go to the host's /dev/shm (a tmpfs) as this process reaches it, and are named to
+ * `rbd` as it sees them; the map journal lives in the plugin's state directory.
+ */
+function rbdOptions(deps: NodeDeps, programs: ProgramFinder): NonNullable<ConnectorDeps['rbd']> {
+  const hostRoot = deps.hostRoot ?? '/';
+  return {
+    keyDir: join(hostRoot, 'dev/shm'),
+    keyDirForExec: '/dev/shm',
+    hostRoot,
+    programs,
+    journalDir: join(deps.stateDir, 'rbd-maps'),
+    ...(deps.mountinfoPath ? { mountinfoPath: deps.mountinfoPath } : {}),
+  };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connectors } from '../../brick/connector.js';
-import type { IscsiConnection } from '../../brick/connection-data.js';
+import type { IscsiConnection, RbdConnection } from '../../brick/connection-data.js';
 import { capturingLogger } from '../../../test/helpers/log-capture.js';
 import { listStashes, sweepOrphansAtStart } from './orphans.js';
 import { indexStage, unindexStage } from './stage-index.js';
@@ -69,22 +69,37 @@ describe('listStashes: every stage record where kubelet puts staging paths', () 
     await expect(listStashes(k, join(k, 'state'))).rejects.toThrow(/corrupt/);
 
     let swept = false;
-    const connectors = { iscsi: { sweepOrphans: () => ((swept = true), Promise.resolve({ removed: [], kept: [] })) } } as unknown as Connectors;
+    const sweep = () => ((swept = true), Promise.resolve({ removed: [], kept: [] }));
+    const connectors = { iscsi: { sweepOrphans: sweep }, rbd: { sweepOrphans: sweep } } as unknown as Connectors;
     const logs = capturingLogger('debug');
     await sweepOrphansAtStart(connectors, k, join(k, 'state'), logs.log);
     expect(swept).toBe(false);
     expect(logs.text()).toContain('start-up sweep skipped');
   });
 
-  it('hands the iSCSI connector the connections of every record', async () => {
+  it('hands each connector the connections of its transport, and goes on when one sweep fails', async () => {
     const k = await kubelet();
     const p = join(k, CSI, 'cinder.metal.csi.kungze.io', 'aaa', 'globalmount');
     await mkdir(p, { recursive: true });
     await writeStash(stash('44444444-4444-4444-8444-444444444444', p, 'mount'));
+    const rbdStage = join(k, CSI, 'cinder.metal.csi.kungze.io', 'bbb', 'globalmount');
+    await mkdir(rbdStage, { recursive: true });
+    const rbd: RbdConnection = { type: 'rbd', pool: 'volumes', image: 'volume-6', monitors: ['10.0.0.1:6789'], user: 'cinder', clusterName: 'ceph', accessMode: 'rw' };
+    await writeStash({ ...stash('66666666-6666-4666-8666-666666666666', rbdStage, 'mount'), connection: rbd });
     let given: readonly IscsiConnection[] = [];
+    let givenRbd: readonly RbdConnection[] = [];
     const connectors = {
-      iscsi: { sweepOrphans: (c: readonly IscsiConnection[]) => ((given = c), Promise.resolve({ removed: ['x'], kept: [] })) },
+      iscsi: { sweepOrphans: () => Promise.reject(new Error('iscsiadm exploded')) },
+      rbd: { sweepOrphans: (c: readonly RbdConnection[]) => ((givenRbd = c), Promise.resolve({ removed: ['volumes/x'], kept: [] })) },
     } as unknown as Connectors;
+    const logs0 = capturingLogger('debug');
+    await sweepOrphansAtStart(connectors, k, join(k, 'state'), logs0.log);
+    expect(givenRbd.map((c) => c.image)).toEqual(['volume-6']);
+    expect(logs0.text()).toContain('start-up sweep of iscsi sessions failed');
+    expect(logs0.text()).toContain('volumes/x');
+    (connectors as unknown as { iscsi: unknown }).iscsi = {
+      sweepOrphans: (c: readonly IscsiConnection[]) => ((given = c), Promise.resolve({ removed: ['x'], kept: [] })),
+    };
     const logs = capturingLogger('debug');
     await sweepOrphansAtStart(connectors, k, join(k, 'state'), logs.log);
     expect(given.map((c) => c.targets[0]?.iqn)).toEqual(['iqn.2010-10.org.openstack:volume-44444444-4444-4444-8444-444444444444']);

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Connectors } from '../../brick/connector.js';
-import type { IscsiConnection } from '../../brick/connection-data.js';
+import type { Connectors, OrphanReport } from '../../brick/connector.js';
+import type { IscsiConnection, RbdConnection } from '../../brick/connection-data.js';
 import type { Logger } from '../../log/logger.js';
 import { errorMessage } from '../../util/errors.js';
 import { indexedStages } from './stage-index.js';
@@ -60,8 +60,10 @@ export async function listStashes(kubeletDir: string, stateDir: string): Promise
  * Any doubt (a record that cannot be read) skips the sweep: leaving a session costs nothing,
  * removing a live one loses data.
  */
+const EMPTY: OrphanReport = { removed: [], kept: [] };
+
 export async function sweepOrphansAtStart(connectors: Connectors, kubeletDir: string, stateDir: string, log: Logger): Promise<void> {
-  if (!connectors.iscsi.sweepOrphans) return;
+  if (!connectors.iscsi.sweepOrphans && !connectors.rbd.sweepOrphans) return;
   let stashes: Stash[];
   try {
     stashes = await listStashes(kubeletDir, stateDir);
@@ -70,10 +72,19 @@ export async function sweepOrphansAtStart(connectors: Connectors, kubeletDir: st
     return;
   }
   const iscsi = stashes.flatMap((s): IscsiConnection[] => (s.connection.type === 'iscsi' ? [s.connection] : []));
-  try {
-    const report = await connectors.iscsi.sweepOrphans(iscsi);
-    if (report.removed.length > 0 || report.kept.length > 0) log.info({ removed: report.removed, kept: report.kept, staged: stashes.length }, 'start-up sweep done');
-  } catch (err) {
-    log.warn({ err: errorMessage(err) }, 'start-up sweep of iscsi sessions failed; nothing more was removed');
+  const rbd = stashes.flatMap((s): RbdConnection[] => (s.connection.type === 'rbd' ? [s.connection] : []));
+  const { iscsi: iscsiConnector, rbd: rbdConnector } = connectors;
+  const sweeps: Array<[string, (() => Promise<OrphanReport>) | undefined]> = [
+    ['iscsi sessions', iscsiConnector.sweepOrphans ? () => iscsiConnector.sweepOrphans?.(iscsi) ?? Promise.resolve(EMPTY) : undefined],
+    ['rbd mappings', rbdConnector.sweepOrphans ? () => rbdConnector.sweepOrphans?.(rbd) ?? Promise.resolve(EMPTY) : undefined],
+  ];
+  for (const [what, sweep] of sweeps) {
+    if (!sweep) continue;
+    try {
+      const report = await sweep();
+      if (report.removed.length > 0 || report.kept.length > 0) log.info({ what, removed: report.removed, kept: report.kept, staged: stashes.length }, 'start-up sweep done');
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, `start-up sweep of ${what} failed; nothing more was removed`);
+    }
   }
 }

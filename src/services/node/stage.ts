@@ -67,6 +67,7 @@ export async function nodeStage(
         signal: ctx.signal,
         timeoutMs: Math.max(1_000, Math.min(rt.deviceTimeoutMs, timeLeft(ctx, 1_000))),
         ...rbdKey(connection, req.secrets),
+        exclusiveWriter: isSingleNodeWriter(req.volume_capability?.access_mode?.mode),
       });
       const connected = device;
       // Only what this call connected is disconnected again: a device that was there before
@@ -86,6 +87,7 @@ export async function nodeStage(
       connection,
       device: device.path,
       ...(device.wwn ? { wwn: device.wwn } : {}),
+      ...(device.mapper ? { mapper: device.mapper } : {}),
       ...(attachmentId ? { attachmentId } : {}),
       ...(cap.accessType === 'mount' ? { fsType: cap.fsType, mountFlags: cap.mountFlags } : {}),
     };
@@ -104,6 +106,11 @@ export async function nodeStage(
     if (shouldUndo(ctx.signal)) await undo.run(log);
     throw err;
   }
+}
+
+/** Read-write from one node only: another client with the volume open would be a second writer. */
+function isSingleNodeWriter(mode: unknown): boolean {
+  return typeof mode === 'string' && mode.startsWith('SINGLE_NODE_') && mode !== 'SINGLE_NODE_READER_ONLY';
 }
 
 function rbdKey(conn: ConnectionData, secrets: Record<string, string> | undefined): { secretKey?: string } {

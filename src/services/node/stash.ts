@@ -34,6 +34,8 @@ export interface Stash {
   /** The device the connector returned (e.g. /dev/loop3, /dev/disk/by-id/...). */
   device: string;
   wwn?: string;
+  /** RBD: krbd or rbd-nbd, as mapped at stage. */
+  mapper?: 'krbd' | 'nbd';
   attachmentId?: string;
 }
 

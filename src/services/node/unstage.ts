@@ -63,7 +63,7 @@ export async function nodeUnstage(
     throw aborted(`e2fsck of ${stash.device} (volume ${stash.volumeId}) is still running; unstage waits until it ends`);
   }
   const connector = connectorFor(stash.connection, rt.connectors);
-  await connector.disconnect(stash.connection, { path: stash.device, ...(stash.wwn ? { wwn: stash.wwn } : {}) }, { signal: ctx.signal });
+  await connector.disconnect(stash.connection, { path: stash.device, ...(stash.wwn ? { wwn: stash.wwn } : {}), ...(stash.mapper ? { mapper: stash.mapper } : {}) }, { signal: ctx.signal });
   await removeStash(found.path);
   await unindexStage(rt.stateDir, stash.volumeId, found.path);
   log.info({ device: stash.device }, 'volume unstaged');
