@@ -27,7 +27,9 @@ RUN npm run build \
 #   coreutils      chroot (--host-exec=chroot); Essential, listed to keep the contract explicit
 #   open-iscsi     iscsiadm (talks to the HOST's iscsid; the image's iscsid is never started)
 #   multipath-tools multipath, multipathd (client side; the host runs multipathd)
-#   ceph-common    rbd (kernel RBD: rbd map/unmap/showmapped)
+#   ceph-common    rbd (rbd device map/unmap/list, rbd status)
+#   rbd-nbd        the userspace fallback `rbd device map -t nbd` runs, for images whose features
+#                  the kernel client refuses (found by the node's ProgramLocator, not run directly)
 #   kmod           modprobe, which `rbd map` runs to load the rbd module
 # udev: pulled in by open-iscsi and multipath-tools but not run; device links under /dev/disk
 # come from the host's udevd through the /dev and /run/udev mounts.
@@ -45,6 +47,7 @@ RUN apt-get update \
       open-iscsi \
       multipath-tools \
       ceph-common \
+      rbd-nbd \
       kmod \
  && rm -f /etc/iscsi/initiatorname.iscsi \
  && apt-get clean \

@@ -14,8 +14,9 @@ import { REPO_ROOT } from './manifests.js';
 
 /** Programs that programs of the driver run in turn. */
 const RUN_BY: Record<string, string[]> = {
-  // `rbd map` loads the rbd kernel module with modprobe when it is not loaded yet.
-  rbd: ['modprobe'],
+  // `rbd map` loads the rbd kernel module with modprobe when it is not loaded yet;
+  // `rbd device map -t nbd` (the fallback for features krbd refuses) starts rbd-nbd.
+  rbd: ['modprobe', 'rbd-nbd'],
 };
 
 /** The Node major the project supports: the lowest one package.json's engines accepts. */

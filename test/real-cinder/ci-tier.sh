@@ -17,6 +17,13 @@
 # CINDER_PORT 28776, KEYSTONE_PORT 25000, RABBIT_PORT 25673, RABBIT_DIST_PORT 25674,
 # EPMD_PORT 24369, TGT_PORT 23260, TGT_PORT2 23261 (a second portal, for multipath), TGT_CONTROL 27
 # (all overridable). RC_KEEP=1 skips teardown.
+#
+# CEPH=1: also a real single-node Ceph (test/real-ceph/up.sh, started before Cinder, stopped after
+# it on every exit path) and Cinder with --backend file,rbd (volume types tgt-iscsi, rbd,
+# rbd-multiattach). The command then also sees the Ceph env file's variables (CEPH_CONF,
+# CEPH_MON_PORTS, CEPH_CLIENT_KEYRING, ...) and CINDER_CEPH_ENV=<that file>. CEPH_DIR
+# [/tmp/cinder-metal-csi-ceph], MON_PORT 26789, MON_V2_PORT 23300, OSD_PORT_MIN/MAX 26800/26811.
+# "install" with CEPH=1 installs the Ceph packages too.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T0=$EPOCHREALTIME
@@ -44,8 +51,14 @@ export EPMD_PORT=${EPMD_PORT:-24369}
 export TGT_PORT=${TGT_PORT:-23260}
 export TGT_PORT2=${TGT_PORT2:-23261}
 export TGT_CONTROL=${TGT_CONTROL:-27}
+CEPH=${CEPH:-0}
+if [ "$CEPH" = 1 ]; then
+  export CEPH_DIR=${CEPH_DIR:-/tmp/cinder-metal-csi-ceph}
+  export CEPH_ENV="$CEPH_DIR/env.sh"
+  UP_ARGS+=(--backend "file,rbd")
+fi
 
-T_INSTALL=0; T_UP=0; T_CMD=0; T_DOWN=0
+T_INSTALL=0; T_UP=0; T_CMD=0; T_DOWN=0; T_CEPH_UP=0; T_CEPH_DOWN=0
 RC=0
 CHILD=
 TORN_DOWN=0
@@ -54,13 +67,25 @@ teardown() {
   TORN_DOWN=1
   if [ "${RC_KEEP:-0}" = 1 ]; then
     echo "real-cinder: RC_KEEP=1: left running; stop it with RC_DIR=$RC_DIR $HERE/down.sh"
+    [ "$CEPH" = 1 ] && echo "real-cinder: RC_KEEP=1: and Ceph with CEPH_DIR=$CEPH_DIR $HERE/../real-ceph/down.sh"
     return
   fi
   local t=$EPOCHREALTIME
   "$HERE/down.sh" --purge || echo "real-cinder: teardown reported a problem (see above)" >&2
   T_DOWN=$(since "$t")
+  # Ceph after Cinder (cinder-volume holds RADOS connections to it)
+  if [ "$CEPH" = 1 ]; then
+    t=$EPOCHREALTIME
+    "$HERE/../real-ceph/down.sh" --purge || echo "real-cinder: Ceph teardown reported a problem (see above)" >&2
+    T_CEPH_DOWN=$(since "$t")
+  fi
 }
 summary() {
+  if [ "$CEPH" = 1 ]; then
+    printf 'real-cinder: tier %s+ceph: install %s s, ceph up %s s, up %s s, command %s s (exit %s), down %s s, ceph down %s s, total %s s\n' \
+      "$MODE" "$T_INSTALL" "$T_CEPH_UP" "$T_UP" "$T_CMD" "$RC" "$T_DOWN" "$T_CEPH_DOWN" "$(since "$T0")"
+    return
+  fi
   printf 'real-cinder: tier %s: install %s s, up %s s, command %s s (exit %s), down %s s, total %s s\n' \
     "$MODE" "$T_INSTALL" "$T_UP" "$T_CMD" "$RC" "$T_DOWN" "$(since "$T0")"
 }
@@ -85,10 +110,21 @@ if [ -s "$RC_DIR/pids" ]; then
   echo "real-cinder: leftovers of an earlier run under $RC_DIR: stopping them first"
   "$HERE/down.sh" --purge > /dev/null || true
 fi
+if [ "$CEPH" = 1 ] && [ -s "$CEPH_DIR/pids" ]; then
+  echo "real-cinder: leftovers of an earlier Ceph under $CEPH_DIR: stopping them first"
+  "$HERE/../real-ceph/down.sh" --purge > /dev/null || true
+fi
 
 t=$EPOCHREALTIME
 "$HERE/install.sh" || { RC=3; echo "real-cinder: the harness packages could not be installed" >&2; exit 3; }
 T_INSTALL=$(since "$t")
+
+if [ "$CEPH" = 1 ]; then
+  t=$EPOCHREALTIME
+  "$HERE/../real-ceph/up.sh" --no-install \
+    || { RC=3; T_CEPH_UP=$(since "$t"); echo "real-cinder: Ceph did not start" >&2; exit 3; }
+  T_CEPH_UP=$(since "$t")
+fi
 
 t=$EPOCHREALTIME
 "$HERE/up.sh" --no-install "${UP_ARGS[@]}" || { RC=3; T_UP=$(since "$t"); echo "real-cinder: the harness did not start ($MODE)" >&2; exit 3; }
@@ -98,6 +134,12 @@ ENV_FILE="$RC_DIR/env.sh"
 # shellcheck disable=SC1090
 set -a; . "$ENV_FILE"; set +a
 export REAL_CINDER_ENV="$ENV_FILE"
+if [ "$CEPH" = 1 ]; then
+  set -a
+  # shellcheck disable=SC1090
+  . "$CEPH_ENV"
+  set +a
+fi
 
 echo "real-cinder: running ($MODE): $*"
 t=$EPOCHREALTIME

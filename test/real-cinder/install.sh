@@ -5,10 +5,17 @@
 # (no apt-get update). Package scripts are never allowed to start daemons.
 #
 #   test/real-cinder/install.sh            # quiet; apt output goes to $RC_APT_LOG
+#   CEPH=1 test/real-cinder/install.sh     # also Ceph, for the rbd backend (test/real-ceph/)
 #
-# Environment: RC_APT_LOG [/tmp/real-cinder-apt.log]
+# Environment: RC_APT_LOG [/tmp/real-cinder-apt.log]; CEPH=1 adds ceph-mon ceph-mgr ceph-osd
+# ceph-common python3-rbd python3-rados rbd-nbd (Debian's ceph 16.2).
 set -euo pipefail
 PKGS=(python3-cinder python3-keystonemiddleware python3-keystone rabbitmq-server tgt libiscsi-bin curl procps)
+PY_CHECK='import cinder, keystonemiddleware, keystone'
+if [ "${CEPH:-0}" = 1 ]; then
+  PKGS+=(ceph-mon ceph-mgr ceph-osd ceph-common python3-rbd python3-rados rbd-nbd)
+  PY_CHECK="$PY_CHECK, rados, rbd"
+fi
 APT_LOG=${RC_APT_LOG:-/tmp/real-cinder-apt.log}
 T0=$EPOCHREALTIME
 elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'; }
@@ -41,6 +48,6 @@ apt_get() {
 apt_get update -q >> "$APT_LOG" 2>&1 || { tail -20 "$APT_LOG" >&2; echo "real-cinder install: apt-get update failed (log: $APT_LOG)" >&2; exit 1; }
 apt_get install -y -q --no-install-recommends "${missing[@]}" >> "$APT_LOG" 2>&1 \
   || { tail -20 "$APT_LOG" >&2; echo "real-cinder install: apt-get install failed (log: $APT_LOG)" >&2; exit 1; }
-/usr/bin/python3 -c 'import cinder, keystonemiddleware, keystone' 2>> "$APT_LOG" \
-  || { echo "real-cinder install: cinder/keystone not importable by /usr/bin/python3" >&2; exit 1; }
+/usr/bin/python3 -c "$PY_CHECK" 2>> "$APT_LOG" \
+  || { echo "real-cinder install: not importable by /usr/bin/python3: $PY_CHECK" >&2; exit 1; }
 echo "real-cinder: install: ${#missing[@]} packages ($(elapsed) s, log $APT_LOG)"

@@ -3,7 +3,7 @@
 # --keystone a real Keystone 22.x -- on 127.0.0.1, without systemd, for cinder-metal-csi's
 # real-Cinder test tier. Stop it with down.sh. Root is required.
 #
-#   test/real-cinder/up.sh [--keystone] [--backend file|fake] [--no-install]
+#   test/real-cinder/up.sh [--keystone] [--backend file|fake|rbd|<comma list>] [--no-install]
 #
 # Environment (all optional):
 #   RC_DIR            state dir (configs, sqlite DBs, logs, volume files, env.sh) [/tmp/real-cinder]
@@ -20,6 +20,10 @@
 #   REAL_TIER_PROJECT_ID  the real-tier tests' own noauth project (hex)     [fedcba9876543210fedcba9876543210]
 #   NO_TGT=1          file backend without tgtd (same connection_info, no real target)
 #   RC_VERBOSE=1      also print where each daemon logs
+#   CEPH_ENV          env.sh of a running test/real-ceph cluster (rbd backend)
+#                                                       [/tmp/cinder-metal-csi-ceph/env.sh]
+#   RBD_SECRET_UUID   libvirt secret uuid the rbd backend reports in connection_info
+#                                                       [457eb676-33da-42ec-9a8c-9293d545c337]
 #
 # Backends:
 #   file (default): csi_test_driver.py next to this script -- one sparse file per
@@ -29,6 +33,12 @@
 #         (volume_backend_name=file) is created for it.
 #   fake: cinder.tests.fake_driver.FakeLoggingVolumeDriver from python3-cinder (no extend;
 #         connection_info has no target fields).
+#   rbd:  cinder.volume.drivers.rbd.RBDDriver on the Ceph cluster of test/real-ceph/up.sh
+#         (started beforehand; conf, pool and client key are read from $CEPH_ENV);
+#         connection_info has driver_volume_type "rbd". Public volume types "rbd" and
+#         "rbd-multiattach" (volume_backend_name=rbd, the latter multiattach='<is> True').
+#   A comma list (file,rbd) enables several backends; "tgt-iscsi" is bound to the first one
+#   that is not rbd, and so is __DEFAULT__ (untyped volumes keep landing there).
 #
 # Output: one line per phase with its duration; daemons log under $RC_DIR/*/log. Secrets are
 # never printed: they are in $RC_DIR/env.sh (mode 0600), which exports everything the tests read
@@ -51,7 +61,16 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-case "$BACKEND" in file|fake) ;; *) echo "up.sh: --backend must be file or fake" >&2; exit 2 ;; esac
+for b in ${BACKEND//,/ }; do
+  case "$b" in file|fake|rbd) ;; *) echo "up.sh: --backend must be file, fake, rbd or a comma list of them" >&2; exit 2 ;; esac
+done
+[ -n "${BACKEND//,/}" ] || { echo "up.sh: --backend is empty" >&2; exit 2; }
+BACKEND=$(echo "$BACKEND" | tr ',' '\n' | awk 'NF && !seen[$0]++' | paste -sd,)   # no empty or repeated entries
+has_backend() { case ",$BACKEND," in *",$1,"*) return 0 ;; esac; return 1; }
+# the backend "tgt-iscsi" (and __DEFAULT__ when there are several) is bound to: the first one
+# that is not rbd; with rbd alone, rbd
+PRIMARY_BACKEND=$(echo "$BACKEND" | tr ',' '\n' | grep -vx rbd | head -1 || true)
+PRIMARY_BACKEND=${PRIMARY_BACKEND:-rbd}
 [ "$(id -u)" = 0 ] || { echo "up.sh: must run as root" >&2; exit 1; }
 
 export RC_DIR=${RC_DIR:-/tmp/real-cinder}
@@ -68,6 +87,9 @@ PY=/usr/bin/python3          # Debian's python; a pyenv python3 on PATH can't se
 HOST=127.0.0.1
 MODE=$([ "$KEYSTONE" = 1 ] && echo keystone || echo noauth)
 VOLUME_TYPE=tgt-iscsi
+RBD_VOLUME_TYPE=rbd
+RBD_MULTIATTACH_VOLUME_TYPE=rbd-multiattach
+[ "$PRIMARY_BACKEND" = rbd ] && VOLUME_TYPE=$RBD_VOLUME_TYPE
 T0=$EPOCHREALTIME
 TP=$T0
 
@@ -121,12 +143,34 @@ for p in $CINDER_PORT $RABBIT_PORT $RABBIT_DIST_PORT $EPMD_PORT; do
 done
 [ "$KEYSTONE" = 1 ] && port_busy "$KEYSTONE_PORT" && die "port $HOST:$KEYSTONE_PORT is already in use"
 USE_TGT=0
-if [ "$BACKEND" = file ] && [ "${NO_TGT:-0}" != 1 ]; then
+if has_backend file && [ "${NO_TGT:-0}" != 1 ]; then
   command -v tgtd > /dev/null || die "tgtd missing (run $HERE/install.sh, or NO_TGT=1)"
   port_busy "$TGT_PORT" && die "port $HOST:$TGT_PORT is already in use"
   [ -e "/var/run/tgtd/socket.$TGT_CONTROL" ] && tgtadm -C "$TGT_CONTROL" --op show --mode system > /dev/null 2>&1 \
     && die "a tgtd already answers on control channel $TGT_CONTROL (set TGT_CONTROL)"
   USE_TGT=1
+fi
+if has_backend rbd; then
+  CEPH_ENV=${CEPH_ENV:-/tmp/cinder-metal-csi-ceph/env.sh}
+  [ -r "$CEPH_ENV" ] || die "rbd backend: $CEPH_ENV missing (start test/real-ceph/up.sh first, or set CEPH_ENV)"
+  # Only what cinder.conf needs, read in a subshell: nothing of the Ceph env (CEPH_ARGS,
+  # CEPH_KEYRING, the client key) reaches Cinder's daemons, which find the key through
+  # rbd_ceph_conf's "[client] keyring" alone.
+  # shellcheck disable=SC1090
+  eval "$(. "$CEPH_ENV"
+    printf 'RBD_CONF=%q RBD_POOL=%q RBD_USER=%q RBD_KEYRING=%q RBD_CLUSTER=%q\n' \
+      "${CEPH_CONF:-}" "${CEPH_POOL:-}" "${CEPH_CLIENT:-}" "${CEPH_CLIENT_KEYRING:-}" "${CEPH_CLUSTER:-ceph}")"
+  if [ -z "${RBD_CONF:-}" ] || [ -z "${RBD_POOL:-}" ] || [ -z "${RBD_USER:-}" ]; then
+    die "rbd backend: $CEPH_ENV lacks CEPH_CONF, CEPH_POOL or CEPH_CLIENT"
+  fi
+  if [ ! -r "$RBD_CONF" ] || [ ! -r "$RBD_KEYRING" ]; then die "rbd backend: $RBD_CONF or $RBD_KEYRING missing"; fi
+  $PY -c 'import rados, rbd' 2>/dev/null \
+    || die "rbd backend: python3-rados/python3-rbd not importable by $PY (CEPH=1 $HERE/install.sh)"
+  # is the cluster up, and can client.$RBD_USER use the pool?
+  timeout 20 env -u CEPH_ARGS -u CEPH_KEYRING -u CEPH_CONF \
+    rbd -c "$RBD_CONF" --id "$RBD_USER" --keyring "$RBD_KEYRING" ls "$RBD_POOL" > /dev/null 2>&1 \
+    || die "rbd backend: rbd --id $RBD_USER ls $RBD_POOL failed (is test/real-ceph up? CEPH_ENV=$CEPH_ENV)"
+  RBD_SECRET_UUID=${RBD_SECRET_UUID:-457eb676-33da-42ec-9a8c-9293d545c337}
 fi
 if [ -e "$RC_DIR" ] && [ -n "$(ls -A "$RC_DIR" 2>/dev/null)" ] && [ ! -e "$RC_DIR/.real-cinder" ]; then
   die "$RC_DIR exists and was not made by up.sh; refusing to wipe it (set RC_DIR)"
@@ -147,10 +191,26 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
+# oslo.db opens every sqlite transaction with a plain (deferred) BEGIN: in WAL mode a transaction
+# that reads and then writes gets SQLITE_BUSY at once -- the busy timeout does not apply -- when
+# another process committed in between, and cinder-api answered 500 "database is locked" (7 of 20
+# volume creates right after a delete; the volume type create in CI). BEGIN IMMEDIATE takes the
+# write lock up front, waiting for it up to the connection's timeout.
+cat > "$RC_DIR/bin/rc_sqlite_immediate.py" <<'PY'
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+@event.listens_for(Engine, "before_cursor_execute", retval=True)
+def _begin_immediate(conn, cursor, statement, parameters, context, executemany):
+    if statement == "BEGIN" and conn.dialect.name == "sqlite":
+        statement = "BEGIN IMMEDIATE"
+    return statement, parameters
+PY
 # console-script equivalents (Debian ships them in cinder-api/-scheduler/-volume/-common,
 # whose maintainer scripts we avoid)
 for s in api scheduler volume manage; do
-  printf '#!%s\nimport sys\nfrom cinder.cmd.%s import main\nsys.exit(main())\n' "$PY" "$s" > "$RC_DIR/bin/cinder-$s"
+  printf '#!%s\nimport sys\nimport rc_sqlite_immediate  # noqa: F401\nfrom cinder.cmd.%s import main\nsys.exit(main())\n' "$PY" "$s" > "$RC_DIR/bin/cinder-$s"
 done
 cat > "$RC_DIR/bin/keystone-serve" <<EOF
 #!$PY
@@ -264,6 +324,24 @@ file_tgt_portals = $HOST:$TGT_PORT${TGT_PORT2:+,$HOST:$TGT_PORT2}
 file_tgt_control_port = $TGT_CONTROL
 file_use_chap = true
 EOF
+if has_backend rbd; then
+  cat >> "$CC" <<EOF
+
+[rbd]
+volume_driver = cinder.volume.drivers.rbd.RBDDriver
+volume_backend_name = rbd
+rbd_ceph_conf = $RBD_CONF
+rbd_cluster_name = $RBD_CLUSTER
+rbd_pool = $RBD_POOL
+rbd_user = $RBD_USER
+# only reported in connection_info (the libvirt secret a Nova host would keep the key in)
+rbd_secret_uuid = $RBD_SECRET_UUID
+rbd_flatten_volume_from_snapshot = false
+rbd_max_clone_depth = 5
+rados_connect_timeout = 10
+report_discard_supported = true
+EOF
+fi
 if [ "$KEYSTONE" = 1 ]; then
   cat >> "$CC" <<EOF
 
@@ -478,13 +556,73 @@ poll_json /os-services 'any(x["binary"]=="cinder-scheduler" and x["state"]=="up"
 cd "$RC_DIR/cinder"
 start cinder-volume "$RC_DIR/cinder/log/volume.stdout" "$RC_DIR/bin/cinder-volume" --config-file "$CC"
 cd - > /dev/null
-poll_json /scheduler-stats/get_pools "any(p[\"name\"].endswith(\"@$BACKEND#$BACKEND\") for p in d[\"pools\"])" 90 \
-  || die "the scheduler never saw the $BACKEND backend" "$RC_DIR/cinder/log/cinder-volume.log"
+for b in ${BACKEND//,/ }; do
+  poll_json /scheduler-stats/get_pools "any(p[\"name\"].endswith(\"@$b#$b\") for p in d[\"pools\"])" 90 \
+    || die "the scheduler never saw the $b backend" "$RC_DIR/cinder/log/cinder-volume.log"
+done
 
-# A public volume type bound to the backend, for tests that want "the tgt-backed type".
-code=$(curl -s -o "$RC_DIR/cinder/log/type-create.json" -w '%{http_code}' -H @"$HDR" -X POST "$ADMIN_URL/types" \
-  -d "{\"volume_type\":{\"name\":\"$VOLUME_TYPE\",\"description\":\"file backend exported by tgtd (CHAP)\",\"os-volume-type-access:is_public\":true,\"extra_specs\":{\"volume_backend_name\":\"$BACKEND\"}}}")
-[ "$code" = 200 ] || die "creating volume type $VOLUME_TYPE failed ($code)" "$RC_DIR/cinder/log/type-create.json"
+# admin_call WHAT METHOD PATH [BODY]: the answer goes to $RESP, the status to $CODE. A 5xx (or no
+# answer) is retried up to 4 times, 1 s apart: CI once saw a lone 500 on the first type create
+# right after get_pools had answered. If it still fails, die_api shows cinder-api's ERROR and
+# Traceback lines, so that the next occurrence can be diagnosed.
+RESP="$RC_DIR/cinder/log/admin-call.json"
+admin_call() {
+  local what=$1 method=$2 path=$3 body=${4:-} args
+  args=(-s -o "$RESP" -w '%{http_code}' -H @"$HDR" -X "$method" "$ADMIN_URL$path")
+  [ -n "$body" ] && args+=(-d "$body")
+  for ATTEMPTS in 1 2 3 4 5; do
+    CODE=$(curl "${args[@]}") || CODE=000
+    case "$CODE" in 5??|000) ;; *) return 0 ;; esac
+    [ "$ATTEMPTS" -lt 5 ] || return 0
+    echo "real-cinder: $what: HTTP $CODE, retrying in 1 s ($ATTEMPTS/4)" >&2
+    sleep 1
+  done
+}
+die_api() { # MESSAGE: with the answer and the ERROR/Traceback lines of cinder-api's logs
+  local f
+  {
+    echo "up.sh: $1"
+    echo "--- answer: $(head -c 2000 "$RESP" 2>/dev/null)"
+    for f in "$RC_DIR/cinder/log/cinder-api.log" "$RC_DIR/cinder/log/api.stdout"; do
+      [ -s "$f" ] || continue
+      echo "--- ERROR/Traceback lines of $f (last 40):"
+      grep -E ' ERROR |Traceback|^[A-Za-z_.]+(Error|Exception)\b' "$f" | tail -40 | grep . || echo "(none)"
+    done
+  } >&2
+  exit 1
+}
+# create_type NAME DESCRIPTION EXTRA_SPECS_JSON: a public volume type
+create_type() {
+  admin_call "creating volume type $1" POST /types \
+    "{\"volume_type\":{\"name\":\"$1\",\"description\":\"$2\",\"os-volume-type-access:is_public\":true,\"extra_specs\":$3}}"
+  [ "$CODE" = 200 ] && return 0
+  # a retried create whose failed attempt did commit answers 409: accept the type that is there
+  if [ "$CODE" = 409 ] && [ "$ATTEMPTS" -gt 1 ] \
+     && poll_json /types "any(t[\"name\"]==\"$1\" for t in d[\"volume_types\"])" 1; then
+    return 0
+  fi
+  die_api "creating volume type $1 failed ($CODE, $ATTEMPTS attempt(s))"
+}
+
+# A public volume type bound to the primary backend, for tests that want "the tgt-backed type".
+if [ "$PRIMARY_BACKEND" != rbd ]; then
+  create_type "$VOLUME_TYPE" "file backend exported by tgtd (CHAP)" "{\"volume_backend_name\":\"$PRIMARY_BACKEND\"}"
+fi
+if has_backend rbd; then
+  create_type "$RBD_VOLUME_TYPE" "Ceph RBD (test/real-ceph)" '{"volume_backend_name":"rbd"}'
+  create_type "$RBD_MULTIATTACH_VOLUME_TYPE" "Ceph RBD, multiattach" '{"volume_backend_name":"rbd","multiattach":"<is> True"}'
+fi
+# Several backends: the scheduler would spread untyped volumes (type __DEFAULT__) over them by
+# free capacity; pinning __DEFAULT__ keeps them where they land with the primary backend alone.
+if [ "$BACKEND" != "$PRIMARY_BACKEND" ]; then
+  admin_call "reading the default volume type" GET /types/default
+  [ "$CODE" = 200 ] || die_api "reading the default volume type failed ($CODE)"
+  DEFAULT_TYPE_ID=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["volume_type"]["id"])' "$RESP")
+  admin_call "pinning the default volume type" POST "/types/$DEFAULT_TYPE_ID/extra_specs" \
+    "{\"extra_specs\":{\"volume_backend_name\":\"$PRIMARY_BACKEND\"}}"
+  [ "$CODE" = 200 ] || die_api "setting volume_backend_name=$PRIMARY_BACKEND on the default volume type failed ($CODE)"
+fi
+rm -f "$RESP"
 rm -f "$HDR"
 phase "cinder api+scheduler+volume"
 
@@ -505,6 +643,12 @@ CINDER_URL="http://$HOST:$CINDER_PORT"
   echo "export CINDER_MAX_MICROVERSION='3.70'"
   echo "export CINDER_VOLUME_TYPE='$VOLUME_TYPE'"
   echo "export CINDER_LOG_DIR='$RC_DIR/cinder/log'"
+  if has_backend rbd; then
+    echo "export RBD_VOLUME_TYPE='$RBD_VOLUME_TYPE'"
+    echo "export RBD_MULTIATTACH_VOLUME_TYPE='$RBD_MULTIATTACH_VOLUME_TYPE'"
+    echo "export RBD_SECRET_UUID='$RBD_SECRET_UUID'"
+    echo "export CINDER_CEPH_ENV='$CEPH_ENV'"
+  fi
   if [ "$KEYSTONE" = 1 ]; then
     echo "export CINDER_PROJECT_ID='$CSI_PROJECT_ID'"
     echo "export CINDER_ENDPOINT='$CINDER_URL/v3/$CSI_PROJECT_ID'"

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GiB, startRig, type Rig } from './rig.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GiB, NODE_NAME, startRig, type Rig } from './rig.js';
 import {
   capability,
   controllerPublish,
@@ -9,6 +11,7 @@ import {
   guestUntil,
   leftovers,
   losePortal,
+  nodeIdOf,
   multipathPathStates,
   NOTHING,
   publish,
@@ -249,6 +252,38 @@ describe.skipIf(!tier)('real kernel: the node plugin in a QEMU guest attaches re
     expect(rig.guest.log('node')).toContain('iscsi session without a stage record removed');
     await destroy(rig, s);
     await destroy(rig, kept);
+    expect(await leftovers(rig)).toEqual(NOTHING);
+  }, T);
+
+  it('a new initiator name while a volume is in use: the id stays, the live attachment and its data stay, new volumes use the new name', async () => {
+    const live = await attachNew('k-iqn-live', EXT4);
+    await publish(rig, live);
+    const sum = await writeData(rig, live);
+    const idBefore = await nodeIdOf(rig, true);
+    const newIqn = `iqn.2004-10.org.example:kernel-node-renamed-${Date.now().toString(36)}`;
+    // What the user guide asks of a cloned node: a fresh InitiatorName, then iscsid and the plugin restarted.
+    await rig.stopNode();
+    await rig.guest.sh(
+      `echo 'InitiatorName=${newIqn}' > /etc/iscsi/initiatorname.iscsi && pkill -x iscsid; for i in $(seq 50); do pgrep -x iscsid >/dev/null || break; sleep 0.1; done; iscsid`,
+    );
+    await rig.startNode();
+    expect(await nodeIdOf(rig, true)).toBe(idBefore);
+    await expect.poll(() => readFile(join(rig.share, 'registry', `${NODE_NAME}.json`), 'utf8').catch(() => ''), { timeout: 30_000 }).toContain(newIqn);
+
+    // The attacher publishes again (a resync): the live attachment is kept, not torn down.
+    const again = await controllerPublish(rig, live.volumeId, EXT4);
+    expect(again.attachmentId).toBe(live.publishContext.attachmentId);
+    expect(await readData(rig, live)).toBe(sum);
+    expect((await leftovers(rig)).sessions).toHaveLength(2);
+
+    // A new volume is exported to the new name, and its login uses it.
+    const fresh = await attachNew('k-iqn-new', EXT4);
+    await publish(rig, fresh);
+    const freshSum = await writeData(rig, fresh);
+    expect(await readData(rig, fresh)).toBe(freshSum);
+    expect(await rig.guest.sh(`cat /sys/class/iscsi_session/session*/initiatorname | sort -u`)).toContain(newIqn);
+    await destroy(rig, fresh);
+    await destroy(rig, live);
     expect(await leftovers(rig)).toEqual(NOTHING);
   }, T);
 

@@ -281,5 +281,8 @@ export function rbdScenarios(s: { rig(): Rig; touched: Staged[]; enabled: boolea
     expect(await readData(rig, st)).toBe(sum);
     await destroy(rig, st);
     expect(await leftovers(rig)).toEqual(NOTHING);
+    // Every RBD stage of this boot had the key in its node-stage secret.
+    expect(rig.guest.log('node')).toContain('"secrets":"[REDACTED]"');
+    expect(rig.guest.log('node')).not.toContain(ceph().key);
   }, T);
 }

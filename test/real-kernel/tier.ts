@@ -17,7 +17,7 @@ export interface KernelTier {
 }
 
 export const ENABLE_HINT =
-  'run it with: sudo test/real-kernel/install.sh && REAL_KERNEL=1 test/real-cinder/ci-tier.sh noauth -- npx vitest run test/real-kernel';
+  'run it with: sudo CEPH=1 test/real-cinder/install.sh && sudo test/real-kernel/install.sh && CEPH=1 REAL_KERNEL=1 test/real-cinder/ci-tier.sh noauth -- npx vitest run test/real-kernel';
 
 export type TierState = { tier: KernelTier } | { skipped: string } | { broken: string };
 

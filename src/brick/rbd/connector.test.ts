@@ -166,29 +166,39 @@ describe('RbdConnector.connect', () => {
     await t.connector.connect(conn({ accessMode: 'ro' }), { secretKey: KEY, exclusiveWriter: true });
   });
 
-  it('falls back to rbd-nbd when krbd refuses an image feature, and says so', async () => {
+  // What the real rbd CLI prints (Ceph 16, kernel 6.1): the reason is only in the kernel log.
+  const ENXIO = { exitCode: 6, stderr: 'rbd: sysfs write failed\nrbd: map failed: (6) No such device or address\n' };
+  const INFO = JSON.stringify({ name: IMAGE, features: ['layering', 'exclusive-lock', 'object-map', 'fast-diff', 'deep-flatten', 'journaling'] });
+  const isInfoArgs = (a: readonly string[]): boolean => a[0] === 'info' && a[1] === SPEC && a.includes('--keyfile');
+
+  it('falls back to rbd-nbd when krbd lacks one of the image features (kernel mask vs rbd info), and says which', async () => {
     const t = setup({ programs: programs(['rbd', 'rbd-nbd']) });
+    t.fs.file('/sys/bus/rbd/supported_features', '0x1bf\n'); // 6.1: everything but journaling and later
     t.exec.expect(
-      {
-        command: 'rbd',
-        args: isMapArgs('krbd'),
-        result: { exitCode: 6, stderr: 'rbd: sysfs write failed\nRBD image feature set mismatch. You can disable features unsupported by the kernel with "rbd feature disable volumes/x journaling".\nrbd: map failed: (6) No such device or address\n' },
-      },
+      { command: 'rbd', args: isMapArgs('krbd'), result: ENXIO },
+      { command: 'rbd', args: isInfoArgs, result: { stdout: INFO } },
       { command: 'rbd', args: isMapArgs('nbd'), result: { stdout: '/dev/nbd0\n' } },
     );
     expect(await t.connector.connect(conn(), { secretKey: KEY })).toEqual({ path: '/dev/nbd0', mapper: 'nbd' });
     expect(t.logs.text()).toContain('rbd-nbd');
+    expect(t.logs.text()).toContain('journaling');
   });
 
-  it('without rbd-nbd, a feature krbd refuses is FAILED_PRECONDITION naming the package; the journal entry is dropped', async () => {
+  it('an ENXIO with every feature supported is the map error itself, not a fallback', async () => {
+    const t = setup({ programs: programs(['rbd', 'rbd-nbd']) });
+    t.fs.file('/sys/bus/rbd/supported_features', '0x7ff\n');
+    t.exec.expect({ command: 'rbd', args: isMapArgs('krbd'), result: ENXIO }, { command: 'rbd', args: isInfoArgs, result: { stdout: INFO } });
+    const err = await t.connector.connect(conn(), { secretKey: KEY }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('No such device or address');
+  });
+
+  it('without rbd-nbd, a feature krbd lacks is FAILED_PRECONDITION naming it and the package; the journal entry is dropped', async () => {
     const t = setup({ programs: programs(['rbd']) });
-    t.exec.expect({
-      command: 'rbd',
-      args: isMapArgs('krbd'),
-      result: { exitCode: 6, stderr: 'RBD image feature set mismatch.\nrbd: map failed: (6) No such device or address\n' },
-    });
+    t.fs.file('/sys/bus/rbd/supported_features', '0x1bf\n');
+    t.exec.expect({ command: 'rbd', args: isMapArgs('krbd'), result: ENXIO }, { command: 'rbd', args: isInfoArgs, result: { stdout: INFO } });
     const err = await t.connector.connect(conn(), { secretKey: KEY }).catch((e: unknown) => e);
     expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
+    expect((err as Error).message).toContain('journaling');
     expect((err as Error).message).toContain('Debian package rbd-nbd');
     expect(await readdir(join(dir, 'journal'))).toEqual([]);
   });
@@ -233,7 +243,8 @@ describe('RbdConnector.connect', () => {
     t.fs.dir('/sys/block/nbd0').file('/sys/block/nbd3/pid', '4242\n');
     t.exec.expect(
       step('rbd', ['device', 'list', '-t', 'nbd', '--format', 'json'], {
-        stdout: JSON.stringify([{ id: '3', pool: 'volumes', namespace: '', name: IMAGE, snap: '-', device: '/dev/nbd3' }]),
+        // As Ceph 16's rbd-nbd prints it (seen on the real-kernel tier): "image", and the pid as id.
+        stdout: JSON.stringify([{ id: 436, pool: 'volumes', namespace: '', image: IMAGE, snap: '-', device: '/dev/nbd3', cookie: '' }]),
       }),
     );
     expect(await t.connector.findDevice(conn())).toEqual({ path: '/dev/nbd3', mapper: 'nbd' });

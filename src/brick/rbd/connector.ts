@@ -39,8 +39,26 @@ export interface RbdConnectorOptions {
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+=-]*$/;
 const MONITOR = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$/;
 const DEVICE = /^\/dev\/(rbd|nbd)\d+$/;
-/** What `rbd map` prints when the kernel client lacks one of the image's features (journaling, …). */
-const FEATURE_MISMATCH = /feature set mismatch|unsupported features?/i;
+/**
+ * krbd refuses an image whose features it lacks with ENXIO; the reason is only in the kernel log
+ * ("image uses unsupported features"), so the features are then compared with what the kernel
+ * says it supports (/sys/bus/rbd/supported_features). Older rbd CLIs also print "feature set mismatch".
+ */
+const MAP_ENXIO = /\(6\) No such device or address|feature set mismatch/i;
+/** librbd's feature bits (include/rbd/features.h). */
+const FEATURE_BITS: Readonly<Record<string, number>> = {
+  layering: 1,
+  striping: 2,
+  'exclusive-lock': 4,
+  'object-map': 8,
+  'fast-diff': 16,
+  'deep-flatten': 32,
+  journaling: 64,
+  'data-pool': 128,
+  operations: 256,
+  migrating: 512,
+  'non-primary': 1024,
+};
 const BUSY = /\(16\)|device or resource busy/i;
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -207,15 +225,16 @@ export class RbdConnector implements Connector<RbdConnection> {
     try {
       ({ stdout } = await run('krbd'));
     } catch (err) {
-      if (!(err instanceof ExecError) || !FEATURE_MISMATCH.test(err.stderr)) throw err;
+      if (!(err instanceof ExecError) || !MAP_ENXIO.test(err.stderr)) throw err;
+      const refused = await this.featuresKrbdLacks(conn, access, signal, timeoutMs);
+      if (refused.length === 0) throw err;
       if (!(await this.nbdAvailable())) {
         throw failedPrecondition(
-          `this node's kernel cannot map rbd image ${spec}: it uses an image feature krbd does not support ` +
-            '(e.g. journaling); install rbd-nbd (Debian package rbd-nbd) on the node for the userspace fallback, ' +
-            'or disable the feature on the image',
+          `this node's kernel cannot map rbd image ${spec}: krbd does not support its feature(s) ${refused.join(', ')}; ` +
+            'install rbd-nbd (Debian package rbd-nbd) on the node for the userspace fallback, or disable the feature(s) on the image',
         );
       }
-      this.log.warn({ image: spec }, 'krbd refused an image feature; mapping with rbd-nbd instead');
+      this.log.warn({ image: spec, features: refused }, 'krbd refused image features; mapping with rbd-nbd instead');
       mapper = 'nbd';
       ({ stdout } = await run('nbd'));
     }
@@ -227,6 +246,26 @@ export class RbdConnector implements Connector<RbdConnection> {
     if (!device) throw new Error(`rbd device map ${spec} did not report a device`);
     this.log.info({ pool: conn.pool, image: conn.image, device, mapper }, 'rbd image mapped');
     return { path: device, mapper };
+  }
+
+  /** The image's features this kernel's krbd does not support (none when the kernel does not say). */
+  private async featuresKrbdLacks(conn: RbdConnection, access: CephAccess, signal: AbortSignal | undefined, timeoutMs: number): Promise<string[]> {
+    let supported: number;
+    try {
+      supported = Number.parseInt((await this.fs.readFile('/sys/bus/rbd/supported_features')).trim(), 16);
+    } catch {
+      return [];
+    }
+    if (!Number.isFinite(supported)) return [];
+    const { stdout } = await this.exec.run('rbd', ['info', `${conn.pool}/${conn.image}`, '--format', 'json', ...access.args], {
+      secrets: access.secrets,
+      ...(signal ? { signal } : {}),
+      timeoutMs,
+    });
+    const info: unknown = JSON.parse(stdout);
+    const features = info && typeof info === 'object' ? (info as Record<string, unknown>).features : undefined;
+    if (!Array.isArray(features)) return [];
+    return features.filter((f): f is string => typeof f === 'string' && ((FEATURE_BITS[f] ?? 0) & supported) !== (FEATURE_BITS[f] ?? 0));
   }
 
   /**

@@ -40,9 +40,10 @@ export async function krbdMappings(fs: HostFs): Promise<RbdMapping[]> {
 }
 
 /**
- * `rbd device list -t nbd --format json` (the same shape as `rbd showmapped`): an array
- * `[{"id": …, "pool": …, "namespace": …, "name": …, "snap": "-", "device": "/dev/nbd0"}]`, or in
- * older releases an object keyed by id.
+ * `rbd device list --format json`: an array of mappings. rbd-nbd (`-t nbd`, Ceph 16) names the
+ * image `image` and its id is the daemon's pid:
+ * `[{"id": 436, "pool": "volumes", "namespace": "", "image": "volume-…", "snap": "-", "device": "/dev/nbd0", "cookie": ""}]`;
+ * krbd's list (`rbd showmapped`) says `name`, and older releases print an object keyed by id.
  */
 export function parseDeviceList(text: string, mapper: RbdMapper): RbdMapping[] {
   const trimmed = text.trim();
@@ -58,7 +59,7 @@ export function parseDeviceList(text: string, mapper: RbdMapper): RbdMapping[] {
     const r = v as Record<string, unknown>;
     const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : typeof x === 'number' ? String(x) : undefined);
     const pool = str(r.pool);
-    const name = str(r.name);
+    const name = str(r.image) ?? str(r.name);
     const device = str(r.device);
     if (!pool || !name || !device) continue;
     out.push({ mapper, pool, namespace: str(r.namespace) ?? '', name, snap: str(r.snap) ?? '-', device });
