@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GiB, NODE_NAME, startRig, type Rig } from './rig.js';
+import { NODE_NAME, startRig, type Rig } from './rig.js';
 import {
-  capability,
   controllerPublish,
   createVolume,
   destroy,
+  expandInUse,
   guestLines,
   guestUntil,
   leftovers,
@@ -120,28 +120,9 @@ describe.skipIf(!tier)('real kernel: the node plugin in a QEMU guest attaches re
 
   it('online expand: Cinder grows the volume in use, the node rescans both paths, resizes the map and grows ext4; data intact', async () => {
     const s = await attachNew('k-grow', EXT4);
-    const target = await publish(rig, s);
+    await publish(rig, s);
     const sum = await writeData(rig, s);
-    const device = await stagedDevice(rig, s);
-    const sizeOf = async (): Promise<number> => Number((await rig.guest.sh(`blockdev --getsize64 ${device}`)).trim());
-    expect(await sizeOf()).toBe(GiB);
-    const capacity_range = { required_bytes: String(2 * GiB) };
-    const grown = await rig.call<{ capacity_bytes: string; node_expansion_required: boolean }>(rig.controller.controller, 'ControllerExpandVolume', {
-      volume_id: s.volumeId,
-      capacity_range,
-      volume_capability: capability(EXT4),
-    });
-    expect(grown.node_expansion_required).toBe(true);
-    await rig.call(rig.node, 'NodeExpandVolume', {
-      volume_id: s.volumeId,
-      volume_path: target,
-      staging_target_path: s.stagingPath,
-      capacity_range,
-      volume_capability: capability(EXT4),
-    });
-    expect(await sizeOf()).toBe(2 * GiB);
-    const fsBytes = Number((await rig.guest.sh(`df -B1 --output=size '${target}' | tail -1`)).trim());
-    expect(fsBytes).toBeGreaterThan(1.8 * GiB);
+    await expandInUse(rig, s);
     expect(await readData(rig, s)).toBe(sum);
     await destroy(rig, s);
     expect(await leftovers(rig)).toEqual(NOTHING);

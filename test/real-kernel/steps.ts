@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
 import { DRIVER_NAME } from '../../src/util/package-info.js';
 import { GiB, KUBELET, type Rig } from './rig.js';
 
@@ -232,4 +233,29 @@ export async function guestUntil(rig: Rig, script: string, what: string, timeout
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Online expand of a published 1 GiB ext4 volume to 2 GiB, as the resizer and kubelet do it:
+ * ControllerExpandVolume, then NodeExpandVolume on the publish path. Checks the size the kernel
+ * sees before and after, and that the file system grew.
+ */
+export async function expandInUse(rig: Rig, s: Staged): Promise<void> {
+  const target = s.targetPath;
+  if (!target) throw new Error('publish the volume first');
+  const device = await stagedDevice(rig, s);
+  const sizeOf = async (): Promise<number> => Number((await rig.guest.sh(`blockdev --getsize64 ${device}`)).trim());
+  expect(await sizeOf()).toBe(GiB);
+  const capacity_range = { required_bytes: String(2 * GiB) };
+  const ext4 = capability({ kind: 'mount', fsType: 'ext4' });
+  const grown = await rig.call<{ node_expansion_required: boolean }>(rig.controller.controller, 'ControllerExpandVolume', {
+    volume_id: s.volumeId,
+    capacity_range,
+    volume_capability: ext4,
+  });
+  expect(grown.node_expansion_required).toBe(true);
+  await rig.call(rig.node, 'NodeExpandVolume', { volume_id: s.volumeId, volume_path: target, staging_target_path: s.stagingPath, capacity_range, volume_capability: ext4 });
+  expect(await sizeOf()).toBe(2 * GiB);
+  const fsBytes = Number((await rig.guest.sh(`df -B1 --output=size '${target}' | tail -1`)).trim());
+  expect(fsBytes).toBeGreaterThan(1.8 * GiB);
 }
