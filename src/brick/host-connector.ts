@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 
 /**
- * Facts about this host that Cinder needs in the connector of an attachment (design §3): the
+ * Facts about this host that Cinder needs in the connector of an attachment (architecture §3): the
  * iSCSI initiator name and the storage IP. Nothing here touches the network.
  */
 

@@ -9,7 +9,7 @@ import type { CallOptions } from './request.js';
 export type { WaiterSource } from './poll.js';
 
 /**
- * Batched status polling (design §5). Every concurrent wait of one kind (volumes, snapshots)
+ * Batched status polling (architecture §5). Every concurrent wait of one kind (volumes, snapshots)
  * shares one poller: per tick one poll answers for all of them, instead of one GET per object.
  * What a poll asks Cinder is the source's business (poll.ts): for volumes on Cinder ≥ 3.60 only
  * what changed since the last tick (poll-changes.ts), so a tick's cost follows what is in flight,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseIni, type IniSections } from './ini.js';
 
 /**
- * cloud.conf (design §8): the keys cloud-provider-openstack users already have. Unknown keys and
+ * cloud.conf (architecture §8): the keys cloud-provider-openstack users already have. Unknown keys and
  * missing required keys are errors naming the key and the file. Values of secret keys are never
  * part of an error message.
  */

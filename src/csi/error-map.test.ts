@@ -14,7 +14,7 @@ class CinderError extends Error {
   }
 }
 
-describe('error mapping (design §7)', () => {
+describe('error mapping (architecture §7)', () => {
   const table: Array<[number | undefined, number | undefined, Code]> = [
     [404, undefined, Code.NOT_FOUND],
     [400, undefined, Code.FAILED_PRECONDITION],

@@ -2,7 +2,7 @@ import { Code, CsiError } from '../util/errors.js';
 import { ExecError } from '../host/exec.js';
 
 /**
- * The one error-mapping table (design §7). Everything an RPC throws ends here and leaves as a
+ * The one error-mapping table (architecture §7). Everything an RPC throws ends here and leaves as a
  * gRPC status with a message that names what failed. Cinder errors are recognised by shape
  * (status + Cinder's error code) so this table stays the only place that decides.
  */

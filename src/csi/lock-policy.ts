@@ -1,7 +1,7 @@
 import type { Policies } from './server.js';
 
 /**
- * Which keys each RPC holds (design §6). Controller and node keys live in separate namespaces:
+ * Which keys each RPC holds (architecture §6). Controller and node keys live in separate namespaces:
  * in `all` mode ControllerPublish and NodeStage of one volume may legitimately overlap.
  */
 type Req = Record<string, unknown>;

@@ -47,7 +47,7 @@ export function serverError(status = 500): ApiError {
   return cinderError(status, status === 503 ? SERVICE_UNAVAILABLE_MESSAGE : COMPUTE_FAULT_MESSAGE);
 }
 
-/** 413/429 with Retry-After; quota errors use retryAfter "0" (design §7: 0 = quota, > 0 = rate limit). */
+/** 413/429 with Retry-After; quota errors use retryAfter "0" (architecture §7: 0 = quota, > 0 = rate limit). */
 export function overLimit(message: string, retryAfter: number, status = 413): ApiError {
   const ra = String(retryAfter);
   return new ApiError(

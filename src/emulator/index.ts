@@ -1,5 +1,5 @@
 /**
- * The embedded Cinder v3 + Keystone v3 emulator (design §9). Imports only node: modules and its
+ * The embedded Cinder v3 + Keystone v3 emulator (architecture §9). Imports only node: modules and its
  * own files, so it can ship inside the driver and run in tests, demos and benchmarks.
  */
 export { startEmulator } from './server.js';

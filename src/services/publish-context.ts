@@ -3,7 +3,7 @@ import { invalidArgument } from '../util/errors.js';
 import { open, seal, SealError, type NodeKeyPair } from '../util/seal.js';
 
 /**
- * publish_context: what ControllerPublish hands the node through Kubernetes (design §4). The
+ * publish_context: what ControllerPublish hands the node through Kubernetes (architecture §4). The
  * connection data travels readable except its secrets, which are sealed to the node's key and
  * bound to the volume id. Keys:
  *   connection   – JSON of the ConnectionData with every password emptied

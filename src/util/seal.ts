@@ -11,7 +11,7 @@ import {
 } from 'node:crypto';
 
 /**
- * Sealing secrets to one node (design §4): the controller puts CHAP passwords into
+ * Sealing secrets to one node (architecture §4): the controller puts CHAP passwords into
  * publish_context, which Kubernetes stores in VolumeAttachment status and sidecars log. So they
  * are encrypted to the node's X25519 public key: an ephemeral X25519 key pair, ECDH, HKDF-SHA256,
  * AES-256-GCM. Only the holder of the node's private key can open them, and the associated data

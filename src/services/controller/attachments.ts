@@ -3,7 +3,7 @@ import { parseNodeId } from '../node-id.js';
 import { CINDER_META_MAX, META_NODE_PREFIX } from './constants.js';
 
 /**
- * Matching Cinder attachments to nodes (design §3–4).
+ * Matching Cinder attachments to nodes (architecture §3–4).
  *
  * Cinder shows who holds an attachment only partly: `volume.attachments[].host_name` is the
  * connector's host — but only for completed attachments, and only to admins (Cinder hides it

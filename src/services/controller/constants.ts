@@ -4,7 +4,7 @@
  */
 const PREFIX = 'cinder.metal.csi.kungze.io';
 
-/** Volume/snapshot metadata: which Kubernetes cluster made the object (design §6). */
+/** Volume/snapshot metadata: which Kubernetes cluster made the object (architecture §6). */
 export const META_CLUSTER = `${PREFIX}/cluster`;
 
 /**

@@ -24,7 +24,7 @@ import { toCsiVolume } from './volume-view.js';
 import { waitWithin, type Settled } from './wait.js';
 
 /**
- * CreateVolume (design §5–6). Idempotent by name within the cluster: the Cinder volume carries
+ * CreateVolume (architecture §5–6). Idempotent by name within the cluster: the Cinder volume carries
  * the CSI name and the cluster tag, and every call first looks for it (lookups of concurrent
  * calls share requests, name-lookups.ts). Creation never blocks past the caller's deadline
  * (ABORTED, the retry finds the volume by name), and a lost POST reply is resolved by looking

@@ -3,7 +3,7 @@ import { failedPrecondition } from '../../util/errors.js';
 import type { ResolvedNode } from '../node-registry/resolve.js';
 
 /**
- * The os-brick-style connector Cinder needs to export a volume to a node (design §3), from the
+ * The os-brick-style connector Cinder needs to export a volume to a node (architecture §3), from the
  * facts the node published (or, for a 0.1.0 node id, carried inline): on bare metal there is no
  * Nova to ask. `do_local_attach: false` because the node, not Cinder's host, attaches; no
  * initiator key when the node has none (RBD- or local-only nodes) rather than `initiator: null`,

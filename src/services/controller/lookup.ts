@@ -9,7 +9,7 @@ import { isUuid } from './tokens.js';
 
 /**
  * Finding Cinder objects by id and by CSI name. An id that is not a UUID cannot name a Cinder
- * object: it is answered as "not there" without asking Cinder (pitfalls: not INVALID_ARGUMENT).
+ * object: it is answered as "not there" without asking Cinder (not INVALID_ARGUMENT).
  */
 
 /** Volume metadata marking a volume that lost a creation race (see create-volume.ts). */

@@ -18,7 +18,7 @@ import { isUuid } from './tokens.js';
 import { capabilityProblem, isMultiNode, isReadOnlyMode, requireCapabilities } from './volume-capabilities.js';
 
 /**
- * ControllerPublishVolume (design §4): reuse this node's attachment, refuse a single-writer
+ * ControllerPublishVolume (architecture §4): reuse this node's attachment, refuse a single-writer
  * volume held by another node (FAILED_PRECONDITION naming it), clear crash leftovers, attach
  * without instance_uuid, complete, and hand the node its connection data with secrets sealed to
  * the node's key.

@@ -3,7 +3,7 @@ import type { BatchedWaiter, WaitOptions, WaitResult, WaitVerdict } from '../../
 import type { RpcContext } from '../../util/context.js';
 
 /**
- * Deadline-bounded waits (design §5). Long Cinder operations are waited for within the caller's
+ * Deadline-bounded waits (architecture §5). Long Cinder operations are waited for within the caller's
  * deadline minus a margin — enough to send the answer before the caller stops listening — and
  * then answered ABORTED ("still in progress") by the caller of these helpers, so the sidecar
  * retries and the retry finds the same object by name or id. Nothing is remembered between calls.

@@ -14,7 +14,7 @@ export interface ResolvedNode {
 }
 
 /**
- * The controller's connector source (design §3): a v2 node id is looked up in the registry and
+ * The controller's connector source (architecture §3): a v2 node id is looked up in the registry and
  * its record verified; a 0.1.0 v1 id carries its facts inline (multipath as 0.1.0 asked).
  * NOT_FOUND when the node has published no record (its plugin never started, or cannot write the
  * registry); UNAVAILABLE when the registry cannot be read; FAILED_PRECONDITION for a record that

@@ -4,7 +4,7 @@ import { failedPrecondition } from '../../util/errors.js';
 
 /**
  * Before anything is formatted or mounted, the device must be shown to be this volume
- * (pitfalls: CVE-2023-2088 — after a severed connection and LUN reuse a host saw another
+ * (CVE-2023-2088 — after a severed connection and LUN reuse a host saw another
  * tenant's volume). What can be checked depends on the backend:
  * - local: the device path (file or device) carries the volume id — the emulator and the tests
  *   name it so;

@@ -38,7 +38,7 @@ export async function loadOrCreateNodeKeys(stateDir: string): Promise<NodeKeys> 
 }
 
 /**
- * The node's sealing key (design §4): made once, then reused across restarts — controllers seal
+ * The node's sealing key (architecture §4): made once, then reused across restarts — controllers seal
  * CHAP passwords to the public half carried in the node id, so a new key would make every
  * publish_context already stored in VolumeAttachments unreadable.
  *

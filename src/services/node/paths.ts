@@ -4,7 +4,7 @@ import { Code, CsiError, internal, invalidArgument, notFound } from '../../util/
 
 /**
  * Paths in node requests (staging and target paths) are where this privileged plugin mounts,
- * creates and removes things, so each must stay under the kubelet root (pitfalls: CSI drivers
+ * creates and removes things, so each must stay under the kubelet root (CSI drivers
  * had `../` traversals, CVE-2026-3864/3865):
  * - absolute, no `..` segment, no NUL;
  * - lexically under the kubelet root (as configured, or its real path);

@@ -23,7 +23,7 @@ import { shouldUndo, UndoStack } from './undo.js';
 const RBD_SECRET_KEYS = ['userKey', 'key', 'keyring'];
 
 /**
- * NodeStageVolume (design §4): connect → verify identity → record → safe-format → mount.
+ * NodeStageVolume (architecture §4): connect → verify identity → record → safe-format → mount.
  * Every step looks at the host before it acts, so a retry after a crash at any point carries on
  * from where the first attempt stopped. The stage record (stash) is written as soon as the
  * device is known and verified — before formatting and mounting — so that NodeUnstage can

@@ -10,7 +10,7 @@ import type { NodeRuntime } from './runtime.js';
 import { findStash, removeStash } from './stash.js';
 
 /**
- * NodeUnstageVolume (design §4): unmount → flush → disconnect → remove the stash. Everything it
+ * NodeUnstageVolume (architecture §4): unmount → flush → disconnect → remove the stash. Everything it
  * needs comes from the stash, so it works after a plugin restart. Each step is skipped when
  * already done; nothing there at all is success. The staging directory belongs to the CO and
  * is left in place.
