@@ -1,7 +1,8 @@
 import type { Logger } from '../log/logger.js';
 import { loadCloudConfig, type CloudConfig } from '../config/cloud-config.js';
 import { controllerBinding, identityBinding, nodeBinding } from '../csi/bindings.js';
-import { startCsiServer, type CsiServer, type Handlers } from '../csi/server.js';
+import { startCsiServer, type CsiServer } from '../csi/server.js';
+import { UNIMPLEMENTED, type ControllerRpcs, type NodeRpcs } from '../csi/service-types.js';
 import { IdentityService } from '../services/identity.js';
 import { runsController, runsNode } from '../services/capabilities.js';
 import { startHttpEndpoint, type HttpEndpoint } from './http-endpoint.js';
@@ -15,9 +16,9 @@ export interface RunningApp {
   stop(graceMs: number): Promise<{ drained: boolean }>;
 }
 
-/** What a mode contributes: its RPC handlers, readiness and what to close on stop. */
-export interface ModeParts {
-  handlers: Handlers;
+/** What a mode contributes: its RPC handlers (every RPC of its service), readiness and what to close on stop. */
+export interface ModeParts<H> {
+  handlers: H;
   ready: () => Promise<boolean> | boolean;
   close?: () => Promise<void>;
 }
@@ -31,20 +32,20 @@ export async function startApp(options: AppOptions, log: Logger): Promise<Runnin
   }
   const registry = await buildRegistry(options);
   log.info({ registry: registry.description }, 'connector registry');
-  const controller: ModeParts | undefined = runsController(options.mode) ? await buildController(options, config, registry, log) : undefined;
-  const node: ModeParts | undefined = runsNode(options.mode) ? await buildNode(options, config, registry, log) : undefined;
-  const parts = [controller, node].filter((p): p is ModeParts => p !== undefined);
+  const controller = runsController(options.mode) ? await buildController(options, config, registry, log) : undefined;
+  const node = runsNode(options.mode) ? await buildNode(options, config, registry, log) : undefined;
+  const parts = [controller, node].filter((p): p is ModeParts<ControllerRpcs> | ModeParts<NodeRpcs> => p !== undefined);
   const ready = async (): Promise<boolean> => (await Promise.all(parts.map((p) => p.ready()))).every(Boolean);
   const identity = new IdentityService(
     options.mode,
     ready,
-    () => controller !== undefined && 'ControllerExpandVolume' in controller.handlers,
+    () => controller !== undefined && controller.handlers.ControllerExpandVolume !== UNIMPLEMENTED,
     options.nodeZone !== undefined,
   );
 
   const server = await startCsiServer(
     options.endpoint,
-    [identityBinding(identity), controllerBinding(controller?.handlers ?? {}), nodeBinding(node?.handlers ?? {})],
+    [identityBinding(identity), controllerBinding(controller?.handlers), nodeBinding(node?.handlers)],
     log,
   );
   const http = options.httpEndpoint ? await startHttpEndpoint(options.httpEndpoint, ready, log) : undefined;
@@ -77,7 +78,7 @@ async function buildRegistry(options: AppOptions): Promise<ConnectorRegistry> {
   return new DirectoryRegistry(spec.slice('dir:'.length));
 }
 
-async function buildController(_options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts> {
+async function buildController(_options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts<ControllerRpcs>> {
   if (!config) throw new Error('--cloud-config is required in controller mode');
   // Loaded on demand: a node plugin never pays for the Cinder client (axios) at start-up.
   const { createCinderClient, createSnapshotWaiter, createVolumeWaiter } = await import('../cinder/index.js');
@@ -102,10 +103,12 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
     log: controllerLog,
   });
   // Probe is local readiness: the config loaded and the client built. It never calls Cinder.
-  return { handlers: handlers as Handlers, ready: () => true, close: async () => cinder.close() };
+  // Not implemented, so not advertised either (services/capabilities.ts).
+  const rpcs: ControllerRpcs = { ...handlers, GetSnapshot: UNIMPLEMENTED, ControllerModifyVolume: UNIMPLEMENTED };
+  return { handlers: rpcs, ready: () => true, close: async () => cinder.close() };
 }
 
-async function buildNode(options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts> {
+async function buildNode(options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts<NodeRpcs>> {
   const nodeLog = log.child({ service: 'node' });
   // Loaded on demand: a controller never pays for the host seam (execa) at start-up.
   const { createNodeService } = await import('../services/node/index.js');
@@ -131,7 +134,7 @@ async function buildNode(options: AppOptions, config: CloudConfig | undefined, r
   });
   if (!node.ready()) nodeLog.error('the node id cannot be built; NodeGetInfo will fail until this is fixed');
   else nodeLog.info({ nodeId: node.nodeId }, 'node plugin ready');
-  return { handlers: node.handlers as Handlers, ready: () => node.ready(), close: async () => node.close() };
+  return { handlers: node.handlers, ready: () => node.ready(), close: async () => node.close() };
 }
 
 function requireOption(v: string | undefined, flag: string): string {

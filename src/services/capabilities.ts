@@ -25,13 +25,7 @@ export const CONTROLLER_CAPABILITIES: readonly string[] = [
 ];
 
 /** NodeServiceCapability.RPC.Type values implemented by services/node. */
-export const NODE_CAPABILITIES: readonly string[] = [
-  'STAGE_UNSTAGE_VOLUME',
-  'GET_VOLUME_STATS',
-  'EXPAND_VOLUME',
-  'VOLUME_CONDITION',
-  'SINGLE_NODE_MULTI_WRITER',
-];
+export const NODE_CAPABILITIES = ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS', 'EXPAND_VOLUME', 'VOLUME_CONDITION', 'SINGLE_NODE_MULTI_WRITER'] as const;
 
 export function runsController(mode: Mode): boolean {
   return mode === 'controller' || mode === 'all';

@@ -2,8 +2,8 @@ import { DRIVER_NAME, packageInfo } from '../util/package-info.js';
 import { PLUGIN_CAPABILITIES_CONTROLLER, PLUGIN_EXPANSION, runsController, type Mode } from './capabilities.js';
 
 export interface PluginCapability {
-  service?: { type: string };
-  volume_expansion?: { type: string };
+  service?: { type: (typeof PLUGIN_CAPABILITIES_CONTROLLER)[number] };
+  volume_expansion?: { type: (typeof PLUGIN_EXPANSION)[number] };
 }
 
 /** A local readiness check; never reaches Cinder (a cloud outage must not restart plugins). */

@@ -29,7 +29,9 @@ import type { ValidateVolumeCapabilitiesResponse } from '../../src/generated/csi
 import type { VolumeCapability__Output } from '../../src/generated/csi/v1/VolumeCapability.js';
 import type { ControllerGetCapabilitiesResponse } from '../../src/generated/csi/v1/ControllerGetCapabilitiesResponse.js';
 import type { Logger } from '../../src/log/logger.js';
-import { createControllerHandlers, type ControllerHandler } from '../../src/services/controller/index.js';
+import { createControllerHandlers } from '../../src/services/controller/index.js';
+
+type ControllerHandler = (req: never, ctx: RpcContext) => Promise<unknown>;
 import { formatNodeId, keyFingerprint } from '../../src/services/node-id.js';
 import type { NodeKeys } from '../../src/services/node/key-store.js';
 import { signRecord, type ConnectorFacts } from '../../src/services/node-registry/record.js';

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { controllerBinding, identityBinding, nodeBinding } from '../../src/csi/bindings.js';
+import { loadCsi } from '../../src/csi/proto.js';
+import { UNIMPLEMENTED, type ControllerRpcs } from '../../src/csi/service-types.js';
 import { startCsiServer, type CsiServer } from '../../src/csi/server.js';
 import { IdentityService } from '../../src/services/identity.js';
 import { CsiError, Code } from '../../src/util/errors.js';
@@ -38,7 +40,7 @@ describe('the gRPC edge over a real unix socket', () => {
     const sock = join(dir, 'csi.sock');
     server = await startCsiServer(
       `unix://${sock}`,
-      [identityBinding(new IdentityService('node')), controllerBinding({}), nodeBinding({})],
+      [identityBinding(new IdentityService('node')), controllerBinding(undefined), nodeBinding(undefined)],
       log,
     );
     expect((await stat(sock)).mode & 0o777).toBe(0o600);
@@ -91,13 +93,13 @@ describe('the gRPC edge over a real unix socket', () => {
     server = await startCsiServer(
       `unix://${join(dir, 'c.sock')}`,
       [
-        controllerBinding({
+        controllerBinding(controllerWith({
           DeleteVolume: async () => {
             enter();
             await gate;
             return {};
           },
-        }),
+        })),
       ],
       log,
     );
@@ -120,13 +122,13 @@ describe('the gRPC edge over a real unix socket', () => {
     server = await startCsiServer(
       `unix://${join(dir, 'd.sock')}`,
       [
-        controllerBinding({
+        controllerBinding(controllerWith({
           CreateVolume: (_req: unknown, ctx: RpcContext) =>
             new Promise((_resolve, reject) => {
               seen = ctx;
               ctx.signal.addEventListener('abort', () => reject(new CsiError(Code.ABORTED, 'still creating')));
             }),
-        } as never),
+        } as never)),
       ],
       log,
     );
@@ -144,14 +146,14 @@ describe('the gRPC edge over a real unix socket', () => {
     server = await startCsiServer(
       `unix://${join(dir, 'r.sock')}`,
       [
-        controllerBinding({
+        controllerBinding(controllerWith({
           CreateVolume: async () => ({ volume: { volume_id: 'v9', volume_context: { password: PLANTED.password } } }),
           DeleteVolume: async () => {
             const err = new Error('backend rejected the request');
             Object.assign(err, { token: PLANTED.token, response: { headers: { 'X-Auth-Token': PLANTED.token } } });
             throw err;
           },
-        }),
+        })),
       ],
       cap.log,
     );
@@ -184,13 +186,13 @@ describe('the gRPC edge over a real unix socket', () => {
     server = await startCsiServer(
       `unix://${sock}`,
       [
-        controllerBinding({
+        controllerBinding(controllerWith({
           DeleteVolume: async () => {
             enter();
             await new Promise((r) => setTimeout(r, 300));
             return {};
           },
-        }),
+        })),
       ],
       log,
     );
@@ -213,3 +215,9 @@ describe('the gRPC edge over a real unix socket', () => {
     );
   });
 });
+
+/** A controller service with these RPCs; every other one UNIMPLEMENTED. */
+function controllerWith(h: Partial<ControllerRpcs>): ControllerRpcs {
+  const all = Object.fromEntries(Object.keys(loadCsi().Controller.service).map((m) => [m, UNIMPLEMENTED])) as ControllerRpcs;
+  return { ...all, ...h };
+}

@@ -78,7 +78,7 @@ export async function createHarness(): Promise<Harness> {
     svc,
     registry,
     call: async <T>(method: string, req: Record<string, unknown>): Promise<T> => {
-      const handler = h.svc.handlers[method] as unknown as ((r: unknown, c: RpcContext) => Promise<T>) | undefined;
+      const handler = h.svc.handlers[method as keyof NodeService['handlers']] as unknown as ((r: unknown, c: RpcContext) => Promise<T>) | undefined;
       if (!handler) throw new Error(`no handler ${method}`);
       return handler(req, ctx());
     },

@@ -1,7 +1,6 @@
 import type { CinderClient } from '../../cinder/client.js';
 import type { Logger } from '../../log/logger.js';
 import type { ConnectorRegistry } from '../node-registry/registry.js';
-import type { RpcContext } from '../../util/context.js';
 import { capacityHandler } from './capacity.js';
 import { createSnapshotHandler } from './create-snapshot.js';
 import { createVolumeHandler } from './create-volume.js';
@@ -37,14 +36,13 @@ export interface ControllerDeps {
   now?: () => number;
 }
 
-export type ControllerHandler = (req: never, ctx: RpcContext) => Promise<unknown>;
 
 /**
  * The controller service: one handler per CSI RPC name, for the gRPC edge. ControllerModifyVolume
  * and GetSnapshot are left out (the edge answers UNIMPLEMENTED). No handler keeps state beyond a
  * call, so replicas behind leader election and restarts are safe.
  */
-export function createControllerHandlers(deps: ControllerDeps): Record<string, ControllerHandler> {
+export function createControllerHandlers(deps: ControllerDeps) {
   if (!deps.clusterId) throw new Error('the controller needs a cluster id (cloud config [BlockStorage] cluster-id)');
   const d: HandlerDeps = {
     cinder: deps.cinder,

@@ -64,10 +64,11 @@ export interface NodeDeps {
   hostRoot?: string;
 }
 
-export type NodeHandler = (req: never, ctx: RpcContext) => Promise<unknown>;
+/** One handler per CSI Node RPC, taking the request and answering the response of its RPC. */
+export type NodeHandlers = ReturnType<typeof nodeHandlers>;
 
 export interface NodeService {
-  handlers: Record<string, NodeHandler>;
+  handlers: NodeHandlers;
   /** Local readiness for Probe: the node key is loaded and the node id could be built. */
   ready(): boolean;
   /** '' when it could not be built (NodeGetInfo then fails with the reason). */
@@ -128,16 +129,7 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
 
   if (deps.sweepAtStart ?? true) await sweepOrphansAtStart(rt.connectors, deps.kubeletDir, deps.stateDir, deps.log);
 
-  const handlers: Record<string, NodeHandler> = {
-    NodeGetInfo: () => Promise.resolve(nodeGetInfo(id, { maxVolumesPerNode: deps.maxVolumesPerNode, zone: deps.zone })),
-    NodeGetCapabilities: () => Promise.resolve({ capabilities: NODE_CAPABILITIES.map((type) => ({ rpc: { type } })) }),
-    NodeStageVolume: (req: NodeStageVolumeRequest__Output, ctx: RpcContext) => nodeStage(rt, req, ctx),
-    NodeUnstageVolume: (req: NodeUnstageVolumeRequest__Output, ctx: RpcContext) => nodeUnstage(rt, req, ctx),
-    NodePublishVolume: (req: NodePublishVolumeRequest__Output, ctx: RpcContext) => nodePublish(rt, req, ctx),
-    NodeUnpublishVolume: (req: NodeUnpublishVolumeRequest__Output, ctx: RpcContext) => nodeUnpublish(rt, req, ctx),
-    NodeGetVolumeStats: (req: NodeGetVolumeStatsRequest__Output, ctx: RpcContext) => nodeGetVolumeStats(rt, req, ctx),
-    NodeExpandVolume: (req: NodeExpandVolumeRequest__Output, ctx: RpcContext) => nodeExpand(rt, req, ctx),
-  };
+  const handlers = nodeHandlers(rt, id, deps);
   return { handlers, ready: () => id.ok, nodeId: id.ok ? id.nodeId : '', close: () => publisher.stop() };
 }
 
@@ -154,5 +146,18 @@ function rbdOptions(deps: NodeDeps, programs: ProgramFinder): NonNullable<Connec
     programs,
     journalDir: join(deps.stateDir, 'rbd-maps'),
     ...(deps.mountinfoPath ? { mountinfoPath: deps.mountinfoPath } : {}),
+  };
+}
+
+function nodeHandlers(rt: NodeRuntime, id: NodeIdResult, deps: Pick<NodeDeps, 'maxVolumesPerNode' | 'zone'>) {
+  return {
+    NodeGetInfo: () => Promise.resolve(nodeGetInfo(id, { maxVolumesPerNode: deps.maxVolumesPerNode, zone: deps.zone })),
+    NodeGetCapabilities: () => Promise.resolve({ capabilities: NODE_CAPABILITIES.map((type) => ({ rpc: { type } })) }),
+    NodeStageVolume: (req: NodeStageVolumeRequest__Output, ctx: RpcContext) => nodeStage(rt, req, ctx),
+    NodeUnstageVolume: (req: NodeUnstageVolumeRequest__Output, ctx: RpcContext) => nodeUnstage(rt, req, ctx),
+    NodePublishVolume: (req: NodePublishVolumeRequest__Output, ctx: RpcContext) => nodePublish(rt, req, ctx),
+    NodeUnpublishVolume: (req: NodeUnpublishVolumeRequest__Output, ctx: RpcContext) => nodeUnpublish(rt, req, ctx),
+    NodeGetVolumeStats: (req: NodeGetVolumeStatsRequest__Output, ctx: RpcContext) => nodeGetVolumeStats(rt, req, ctx),
+    NodeExpandVolume: (req: NodeExpandVolumeRequest__Output, ctx: RpcContext) => nodeExpand(rt, req, ctx),
   };
 }

@@ -87,7 +87,7 @@ function conn(iqn: string): IscsiConnection {
 }
 
 type Handler = (req: unknown, ctx: RpcContext) => Promise<unknown>;
-const call = (svc: NodeService, method: string, req: unknown): Promise<unknown> => (svc.handlers[method] as unknown as Handler)(req, ctx());
+const call = (svc: NodeService, method: string, req: unknown): Promise<unknown> => (svc.handlers[method as keyof NodeService['handlers']] as unknown as Handler)(req, ctx());
 
 async function stageReq(_svc: NodeService, iqn: string) {
   const staging = join(kubelet, 'plugins/kubernetes.io/csi/volumeDevices/staging/pv1');
