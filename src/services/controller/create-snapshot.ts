@@ -8,7 +8,7 @@ import { CINDER_META_MAX, META_CLUSTER } from './constants.js';
 import type { HandlerDeps } from './deps.js';
 import { byAge, findOwnSnapshots, findVolume, single } from './lookup.js';
 import { parseSnapshotParameters } from './parameters.js';
-import { KeyedSerializer } from './serial.js';
+import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { toCsiSnapshot } from './snapshot-view.js';
 import { statusIs, waitWithin } from './wait.js';
 
@@ -23,7 +23,8 @@ import { statusIs, waitWithin } from './wait.js';
  * the snapshot is deleted and the call fails (INTERNAL).
  */
 export function createSnapshotHandler(d: HandlerDeps) {
-  const serial = new KeyedSerializer();
+  // Calls with one name run one after another: the second finds what the first made.
+  const serial = new KeyedMutex();
   return async (req: CreateSnapshotRequest__Output, ctx: RpcContext): Promise<CreateSnapshotResponse> => {
     const name = req.name ?? '';
     if (name === '') throw invalidArgument('name is required');
@@ -31,9 +32,10 @@ export function createSnapshotHandler(d: HandlerDeps) {
     const sourceId = req.source_volume_id ?? '';
     if (sourceId === '') throw invalidArgument('source_volume_id is required');
     const { metadata } = parseSnapshotParameters(req.parameters);
-    return serial.run(name, ctx.signal, `CreateSnapshot for ${JSON.stringify(name)}`, () =>
-      createOrAdopt(d, name, sourceId, { ...metadata, [META_CLUSTER]: d.clusterId }, ctx),
-    );
+    return serial.run(name, () => createOrAdopt(d, name, sourceId, { ...metadata, [META_CLUSTER]: d.clusterId }, ctx), {
+      signal: ctx.signal,
+      abortError: () => aborted(`CreateSnapshot for ${JSON.stringify(name)} is already in progress; retry later`),
+    });
   };
 }
 

@@ -18,7 +18,7 @@ import { chooseSizeGiB, DEFAULT_SIZE_GIB, sizeSatisfies } from './capacity-range
 import { planCreate, type CreatePlan } from './create-volume-plan.js';
 import type { HandlerDeps } from './deps.js';
 import { byAge, findSnapshot, findVolume, findVolumesNamed, META_DUPLICATE_OF, ownedByName, single } from './lookup.js';
-import { KeyedSerializer } from './serial.js';
+import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { isUuid } from './tokens.js';
 import { toCsiVolume } from './volume-view.js';
 import { waitWithin, type Settled } from './wait.js';
@@ -43,10 +43,14 @@ import { waitWithin, type Settled } from './wait.js';
  * for that name then reports both instead of guessing.
  */
 export function createVolumeHandler(d: HandlerDeps) {
-  const serial = new KeyedSerializer();
+  // Calls with one name run one after another: the second finds what the first made.
+  const serial = new KeyedMutex();
   return async (req: CreateVolumeRequest__Output, ctx: RpcContext): Promise<CreateVolumeResponse> => {
     const plan = await planCreate(d, req, ctx);
-    return serial.run(plan.name, ctx.signal, `CreateVolume for ${JSON.stringify(plan.name)}`, () => createOrAdopt(d, plan, ctx));
+    return serial.run(plan.name, () => createOrAdopt(d, plan, ctx), {
+      signal: ctx.signal,
+      abortError: () => aborted(`CreateVolume for ${JSON.stringify(plan.name)} is already in progress; retry later`),
+    });
   };
 }
 

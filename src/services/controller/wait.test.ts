@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseCinderTime, toTimestamp } from './cinder-time.js';
-import { KeyedSerializer } from './serial.js';
 import { MAX_MARGIN_MS, MIN_MARGIN_MS, NO_DEADLINE_WAIT_MS, statusIs, waitBudgetMs } from './wait.js';
 
 describe('wait budget', () => {
@@ -33,37 +32,5 @@ describe('Cinder timestamps', () => {
     expect(parseCinderTime('2024-05-01T10:00:00+02:00')?.ms).toBe(Date.UTC(2024, 4, 1, 8));
     expect(parseCinderTime('yesterday')).toBeUndefined();
     expect(parseCinderTime(undefined)).toBeUndefined();
-  });
-});
-
-describe('per-key serialisation', () => {
-  it('runs same-key calls one after another and other keys in parallel', async () => {
-    const s = new KeyedSerializer();
-    const order: string[] = [];
-    const slow = (tag: string, ms: number) => async () => {
-      order.push(`start ${tag}`);
-      await new Promise((r) => setTimeout(r, ms));
-      order.push(`end ${tag}`);
-      return tag;
-    };
-    const signal = new AbortController().signal;
-    const results = await Promise.all([s.run('a', signal, 'x', slow('a1', 30)), s.run('a', signal, 'x', slow('a2', 1)), s.run('b', signal, 'x', slow('b1', 1))]);
-    expect(results).toEqual(['a1', 'a2', 'b1']);
-    expect(order.indexOf('start a2')).toBeGreaterThan(order.indexOf('end a1'));
-    expect(order.indexOf('end b1')).toBeLessThan(order.indexOf('end a1'));
-  });
-
-  it('a queued call gives up with ABORTED when its caller does', async () => {
-    const s = new KeyedSerializer();
-    const ac = new AbortController();
-    let release!: () => void;
-    const first = s.run('k', new AbortController().signal, 'x', () => new Promise<void>((r) => (release = r)));
-    const second = s.run('k', ac.signal, 'CreateVolume for "k"', async () => 'ran');
-    ac.abort();
-    await expect(second).rejects.toMatchObject({ code: 10, message: expect.stringContaining('already in progress') });
-    release();
-    await first;
-    // The key is usable again.
-    expect(await s.run('k', new AbortController().signal, 'x', async () => 'again')).toBe('again');
   });
 });
