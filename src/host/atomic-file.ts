@@ -7,6 +7,20 @@ import { open, rename, rm } from 'node:fs/promises';
  * synced, then renamed over the target.
  */
 export async function replaceFileAtomically(path: string, text: string, mode: number): Promise<void> {
+  const tmp = await writeSyncedTemp(path, text, mode);
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Writes `text` to a new temp file beside `path` (created with `mode`, never wider, not even
+ * briefly), synced to disk; returns its name for the caller to rename or link into place.
+ */
+export async function writeSyncedTemp(path: string, text: string, mode: number): Promise<string> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(tmp, 'wx', mode);
   try {
@@ -15,10 +29,5 @@ export async function replaceFileAtomically(path: string, text: string, mode: nu
   } finally {
     await handle.close();
   }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  return tmp;
 }

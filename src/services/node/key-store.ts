@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open as openFile, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeSyncedTemp } from '../../host/atomic-file.js';
 import { generateNodeKeyPair, keyPairFromPem, privateKeyPem, type NodeKeyPair } from '../../util/seal.js';
 import { generateSigningKeyPair, signingKeyFromPem, signingKeyPem, type SigningKeyPair } from '../../util/sign.js';
 
@@ -92,15 +92,8 @@ function parseKey<K>(pem: string, path: string, kind: KeyKind<K>): K {
 
 /** Writes the file unless it exists; false when another writer got there first. */
 async function writeAtomically(path: string, content: string): Promise<boolean> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  // 'wx' with mode 0600: the secret is never on disk with wider permissions, not even briefly.
-  const handle = await openFile(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(content, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  // Mode 0600 from creation: the secret is never on disk with wider permissions.
+  const tmp = await writeSyncedTemp(path, content, 0o600);
   try {
     // link, not rename: it never replaces a key another process wrote meanwhile.
     await link(tmp, path);
