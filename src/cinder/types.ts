@@ -101,6 +101,12 @@ export interface Volume {
   encrypted?: boolean;
   /** 3.48+. */
   sharedTargets?: boolean;
+  /**
+   * 3.48+: the volume service that created it. Cinder writes it, with the final
+   * `shared_targets`, in one more save *after* the volume turned `available`: until it is set,
+   * `shared_targets` still holds the column default and `updated_at` may still move.
+   */
+  serviceUuid?: string;
   projectId?: string;
 }
 
@@ -137,6 +143,7 @@ export function parseVolume(v: unknown, path = 'volume'): Volume {
     bootable: optBool(o, 'bootable', path),
     encrypted: optBool(o, 'encrypted', path),
     sharedTargets: optBool(o, 'shared_targets', path),
+    serviceUuid: optString(o, 'service_uuid', path),
     projectId: optString(o, 'os-vol-tenant-attr:tenant_id', path),
   };
 }

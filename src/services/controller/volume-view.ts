@@ -15,7 +15,9 @@ import { accessibleTopology } from './topology.js';
  * ControllerPublish skip a read (multiattach, shared targets). */
 export function volumeContextOf(vol: Volume): Record<string, string> {
   const ctx: Record<string, string> = { [CTX_MULTIATTACH]: String(vol.multiattach) };
-  if (vol.sharedTargets !== undefined) ctx[CTX_SHARED_TARGETS] = String(vol.sharedTargets);
+  // Before Cinder's last create save (which sets service_uuid) shared_targets is the column's
+  // default, not the driver's answer: a context must not carry a value that changes later.
+  if (vol.sharedTargets !== undefined && vol.serviceUuid !== undefined) ctx[CTX_SHARED_TARGETS] = String(vol.sharedTargets);
   if (vol.snapshotId) ctx[CTX_SOURCE] = 'snapshot';
   else if (vol.sourceVolId) ctx[CTX_SOURCE] = 'volume';
   return ctx;
