@@ -114,20 +114,18 @@ async function buildNode(options: AppOptions, config: CloudConfig | undefined, r
   const { createNodeService } = await import('../services/node/index.js');
   const { ExecaExec } = await import('../host/exec-execa.js');
   const exec = new ExecaExec({ mode: options.hostExec, log: nodeLog });
-  const { ProgramLocator } = await import('../host/host-programs.js');
+  const { buildNodeHost } = await import('./node-host.js');
   // Programs are looked up in the root they run in: ours, the chroot's, or PID 1's.
-  const programRoot = options.hostExec === 'chroot' ? '/host' : options.hostExec === 'nsenter' ? '/proc/1/root' : '/';
+  const hostRoot = options.hostExec === 'chroot' ? '/host' : options.hostExec === 'nsenter' ? '/proc/1/root' : '/';
   const maxVolumes = options.maxVolumesPerNode ?? config?.blockStorage.nodeVolumeAttachLimit;
   const node = await createNodeService({
-    exec,
+    host: buildNodeHost({ exec, log: nodeLog, stateDir: options.stateDir, hostRoot }),
     nodeName: requireOption(options.nodeName, '--node-name'),
     stateDir: options.stateDir,
     kubeletDir: options.kubeletDir,
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
     ...(options.nodeZone ? { zone: options.nodeZone } : {}),
     ...(maxVolumes !== undefined ? { maxVolumesPerNode: maxVolumes } : {}),
-    programs: new ProgramLocator({ root: programRoot }),
-    hostRoot: programRoot,
     registry,
     ...(options.multipath ? { multipath: options.multipath } : {}),
     log: nodeLog,

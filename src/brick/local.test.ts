@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedExec, step } from '../../test/fakes/scripted-exec.js';
 import { FakeHostFs } from '../../test/fakes/fake-host-fs.js';
-import { Code, CsiError } from '../util/errors.js';
+import { DriverError } from '../util/errors.js';
 import type { LocalConnection } from './connection-data.js';
 import { connectorFor, createConnectors } from './connectors.js';
 import { LocalConnector } from './local.js';
@@ -73,11 +73,11 @@ describe('LocalConnector', () => {
 
   it('reports a missing path as NOT_FOUND and a relative or dotted one as INVALID_ARGUMENT', async () => {
     const t = setup();
-    await expect(t.connector.connect(conn('/nope/x.img'))).rejects.toMatchObject({ code: Code.NOT_FOUND });
+    await expect(t.connector.connect(conn('/nope/x.img'))).rejects.toMatchObject({ kind: 'not-found' });
     for (const p of ['x.img', '/var/lib/../../etc/shadow', '/a//b']) {
       const err = await t.connector.connect(conn(p)).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(CsiError);
-      expect((err as CsiError).code).toBe(Code.INVALID_ARGUMENT);
+      expect(err).toBeInstanceOf(DriverError);
+      expect((err as DriverError).kind).toBe('invalid');
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code } from '../util/errors.js';
+
 import { ConnectionInfoError, normalizePortal, parseConnectionInfo } from './connection-info.js';
 
 const SECRET = 'Sup3r-S3cret-CHAP-pw';
@@ -215,7 +215,7 @@ describe('parseConnectionInfo: local and others', () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConnectionInfoError);
-      expect((e as ConnectionInfoError).code).toBe(Code.FAILED_PRECONDITION);
+      expect((e as ConnectionInfoError).kind).toBe('precondition');
       expect((e as Error).message).toMatch(/"fibre_channel" is not supported/);
     }
   });
@@ -229,7 +229,7 @@ describe('parseConnectionInfo: local and others', () => {
       parseConnectionInfo(input);
       expect.unreachable();
     } catch (e) {
-      expect((e as ConnectionInfoError).code).toBe(Code.INTERNAL);
+      expect((e as ConnectionInfoError).kind).toBe('internal');
       expect((e as Error).message).toMatch(re);
     }
   });

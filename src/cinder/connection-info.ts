@@ -1,5 +1,5 @@
 import { ADDRESSING_MODES, type AccessMode, type AddressingMode, type ChapCredentials, type ConnectionData, type IscsiConnection, type IscsiTarget, type LocalConnection, type RbdConnection } from '../brick/connection-data.js';
-import { Code, CsiError } from '../util/errors.js';
+import { DriverError, type ErrorKind } from '../util/errors.js';
 
 /**
  * Cinder's connection_info → the driver's ConnectionData (src/brick/connection-data.ts).
@@ -12,14 +12,14 @@ import { Code, CsiError } from '../util/errors.js';
  * only for non-secret fields.
  */
 
-export class ConnectionInfoError extends CsiError {
-  constructor(code: Code, message: string) {
-    super(code, `connection_info: ${message}`);
+export class ConnectionInfoError extends DriverError {
+  constructor(kind: ErrorKind, message: string) {
+    super(kind, `connection_info: ${message}`);
     this.name = 'ConnectionInfoError';
   }
 }
 
-const bad = (msg: string): ConnectionInfoError => new ConnectionInfoError(Code.INTERNAL, msg);
+const bad = (msg: string): ConnectionInfoError => new ConnectionInfoError('internal', msg);
 
 type Rec = Record<string, unknown>;
 
@@ -129,7 +129,7 @@ function addressing(o: Rec): AddressingMode | undefined {
   const v = str(o, 'addressing_mode');
   if (v === undefined) return undefined;
   const mode = ADDRESSING_MODES.find((m) => m.toLowerCase() === v.toLowerCase());
-  if (!mode) throw new ConnectionInfoError(Code.FAILED_PRECONDITION, `addressing_mode ${JSON.stringify(v.slice(0, 20))} is not supported (${ADDRESSING_MODES.join(', ')})`);
+  if (!mode) throw new ConnectionInfoError('precondition', `addressing_mode ${JSON.stringify(v.slice(0, 20))} is not supported (${ADDRESSING_MODES.join(', ')})`);
   return mode;
 }
 
@@ -253,7 +253,7 @@ export function parseConnectionInfo(input: unknown, opts: ParseOptions = {}): Co
       return parseLocal(o);
     default:
       throw new ConnectionInfoError(
-        Code.FAILED_PRECONDITION,
+        'precondition',
         `driver_volume_type ${JSON.stringify(type.slice(0, 40))} is not supported by this driver (supported: iscsi, rbd, local)`,
       );
   }

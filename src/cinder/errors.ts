@@ -1,8 +1,9 @@
+import type { ErrorKind } from '../util/errors.js';
+
 /**
- * Typed errors of the Cinder/Keystone client. The gRPC edge's one mapping table
- * (src/csi/error-map.ts) recognises them by name (`CinderError`, `QuotaExceededError`,
- * `KeystoneError`) and reads `status`, `retryAfter` and `quota`; `status === undefined` means
- * "no answer" (connection error or timeout) and maps to UNAVAILABLE.
+ * Typed errors of the Cinder/Keystone client. What each means for the driver is
+ * `failureKindOf` below (a 404 is "not found", a lost answer "unavailable", ...); the gRPC edge
+ * (src/csi/error-map.ts) turns that kind into a status like any other error's.
  *
  * Messages are built from what the server said, passed through the client's secret scrubber:
  * they never carry a token, a password or an application-credential secret. No axios error is
@@ -89,6 +90,26 @@ export class KeystoneError extends CinderError {
     super(init);
     this.name = 'KeystoneError';
   }
+}
+
+/**
+ * What a Cinder failure means for the driver. 400 and 409 are the volume's state refusing the
+ * call (Cinder's "invalid volume status", "volume has snapshots"), not a malformed request of
+ * the CO: the request was well-formed when it reached us. 413 with Retry-After 0 is a quota
+ * refusal, final; with a delay it is Cinder's rate limit, transient like a 5xx or no answer.
+ */
+export function failureKindOf(err: CinderError): ErrorKind {
+  const status = err.status;
+  if (err.quota) return 'exhausted';
+  if (status === undefined) return 'unavailable';
+  if (status === 404) return 'not-found';
+  if (status === 400 || status === 409) return 'precondition';
+  if (status === 413 && (err.retryAfter ?? 0) === 0) return 'exhausted';
+  if (status === 413 || status === 429) return 'unavailable';
+  if (status === 401) return 'unauthenticated';
+  if (status === 403) return 'forbidden';
+  if (status >= 500) return 'unavailable';
+  return 'internal';
 }
 
 export function isNotFound(err: unknown): boolean {

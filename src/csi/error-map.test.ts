@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Code, CsiError } from '../util/errors.js';
+import { CinderError, QuotaExceededError } from '../cinder/errors.js';
 import { ExecError } from '../host/exec.js';
-import { cinderStatusToCode, mapError } from './error-map.js';
+import { DriverError, type ErrorKind } from '../util/errors.js';
+import { mapError } from './error-map.js';
+import { Code } from './status-codes.js';
 
-class CinderError extends Error {
-  constructor(
-    readonly status: number | undefined,
-    message: string,
-    readonly retryAfter?: number,
-  ) {
-    super(message);
-    this.name = 'CinderError';
-  }
-}
+const cinderError = (status: number | undefined, retryAfter?: number): CinderError =>
+  new CinderError({ kind: status === undefined ? 'network' : 'http', status, retryAfter, message: 'boom', method: 'GET', route: '/volumes/{id}' });
 
 describe('error mapping (architecture §7)', () => {
   const table: Array<[number | undefined, number | undefined, Code]> = [
@@ -27,17 +21,31 @@ describe('error mapping (architecture §7)', () => {
     [undefined, undefined, Code.UNAVAILABLE],
     [401, undefined, Code.UNAUTHENTICATED],
     [403, undefined, Code.PERMISSION_DENIED],
+    [418, undefined, Code.INTERNAL],
   ];
   it.each(table)('cinder %s (Retry-After %s) → %s', (status, retryAfter, code) => {
-    expect(cinderStatusToCode(status, retryAfter)).toBe(code);
-    expect(mapError(new CinderError(status, 'boom', retryAfter)).code).toBe(code);
+    const mapped = mapError(cinderError(status, retryAfter));
+    expect(mapped.code).toBe(code);
+    expect(mapped.message).toBe('cinder: boom');
   });
 
-  it('keeps a CsiError code and message', () => {
-    expect(mapError(new CsiError(Code.INVALID_ARGUMENT, 'volume_id is required'))).toEqual({
+  it('maps a quota refusal to RESOURCE_EXHAUSTED', () => {
+    expect(mapError(new QuotaExceededError({ status: 413, message: 'quota', method: 'POST', route: '/volumes' })).code).toBe(Code.RESOURCE_EXHAUSTED);
+  });
+
+  it('keeps a driver error message and maps its kind', () => {
+    expect(mapError(new DriverError('invalid', 'volume_id is required'))).toEqual({
       code: Code.INVALID_ARGUMENT,
       message: 'volume_id is required',
     });
+  });
+
+  it('gives every kind its own status code, none of them OK or UNKNOWN', () => {
+    const kinds: ErrorKind[] = ['invalid', 'not-found', 'exists', 'precondition', 'aborted', 'out-of-range', 'exhausted', 'unavailable', 'timed-out', 'cancelled', 'unauthenticated', 'forbidden', 'unsupported', 'internal'];
+    const codes = kinds.map((kind) => mapError(new DriverError(kind, kind)).code);
+    expect(new Set(codes).size).toBe(kinds.length);
+    expect(codes).not.toContain(Code.OK);
+    expect(codes).not.toContain(Code.UNKNOWN);
   });
 
   it('maps exec failures, aborts and the unknown', () => {

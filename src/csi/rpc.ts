@@ -3,7 +3,8 @@ import type { Metadata, ServerUnaryCall, sendUnaryData, handleUnaryCall, status 
 import type { Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import type { RpcContext } from '../util/context.js';
-import { Code, CsiError } from '../util/errors.js';
+import { DriverError } from '../util/errors.js';
+import { Code } from './status-codes.js';
 import { mapError } from './error-map.js';
 import type { KeyedTryLock } from './locks.js';
 import type { InflightTracker } from './inflight.js';
@@ -65,11 +66,11 @@ async function runUnary<Req, Res>(
   let errorMessage: string | undefined;
   log.debug({ request: redact(req) }, 'request');
   try {
-    if (!handler) throw new CsiError(Code.UNIMPLEMENTED, `${method} is not implemented by this plugin`);
+    if (!handler) throw new DriverError('unsupported', `${method} is not implemented by this plugin`);
     const keys = policy.lockKeys?.(req) ?? [];
     const lock = deps.locks.tryAcquire(keys);
     if ('busy' in lock) {
-      throw new CsiError(Code.ABORTED, `an operation on ${lock.busy} is already in progress; retry later`);
+      throw new DriverError('aborted', `an operation on ${lock.busy} is already in progress; retry later`);
     }
     release = lock.release;
     const ctx: RpcContext = { requestId, signal: controller.signal, deadline, log };

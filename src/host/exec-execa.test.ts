@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../test/helpers/log-capture.js';
-import { Code } from '../util/errors.js';
+
 import { ExecError } from './exec.js';
 import { ProgramMissingError } from './host-programs.js';
 import { ExecaExec, hostArgv, makeExecError } from './exec-execa.js';
@@ -80,7 +80,7 @@ describe('ExecaExec (real processes)', () => {
   it('a program that is not installed is FAILED_PRECONDITION naming it and its Debian package', async () => {
     const err = await new ExecaExec().run('cmc-no-such-program', ['x']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProgramMissingError);
-    expect((err as ProgramMissingError).code).toBe(Code.FAILED_PRECONDITION);
+    expect((err as ProgramMissingError).kind).toBe('precondition');
     expect((err as Error).message).toBe('cmc-no-such-program is not installed on this node');
     // A known program names its package (the table the image test uses).
     expect(new ProgramMissingError('mkfs.xfs').message).toBe('mkfs.xfs is not installed on this node (Debian package xfsprogs)');

@@ -1,3 +1,4 @@
+import { DriverError } from '../util/errors.js';
 /**
  * The one seam through which the driver runs host programs. Arguments are arrays (never a shell
  * string); every call has a timeout; arguments listed in `secrets` are masked wherever the call
@@ -28,8 +29,11 @@ export interface Exec {
   run(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 }
 
-/** Thrown when a command exits with a code that is not accepted, times out, or cannot start. */
-export class ExecError extends Error {
+/**
+ * Thrown when a command exits with a code that is not accepted, times out, or cannot start. A
+ * failed command is not something the caller can fix: internal, or timed out.
+ */
+export class ExecError extends DriverError {
   constructor(
     readonly command: string,
     /** The argv as it may be shown: secrets already masked. */
@@ -39,7 +43,7 @@ export class ExecError extends Error {
     readonly timedOut: boolean,
     message: string,
   ) {
-    super(message);
+    super(timedOut ? 'timed-out' : 'internal', message);
     this.name = 'ExecError';
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedExec, step } from '../../test/fakes/scripted-exec.js';
-import { Code, CsiError } from '../util/errors.js';
+import { DriverError } from '../util/errors.js';
 import { ExecError } from './exec.js';
 import { Filesystem, FormatRefusedError, defaultMountOptions, mkfsArgv, parseBlkidExport, statsOf, validateFsType, XFS_OLD_KERNEL_SAFE, xfsprogsKnowsBigtime } from './filesystem.js';
 
@@ -54,7 +54,7 @@ describe('Filesystem.format', () => {
       exec = new ScriptedExec([step('blkid', BLKID, { stdout })]);
       const err = await new Filesystem(exec).format('/dev/sdb', 'xfs').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(FormatRefusedError);
-      expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
+      expect((err as DriverError).kind).toBe('precondition');
       expect(exec.calls.map((c) => c.command)).toEqual(['blkid']);
       exec.assertDone();
     }
@@ -70,7 +70,7 @@ describe('Filesystem.format', () => {
     expect(xfsprogsKnowsBigtime('mkfs.xfs version 4.15.1')).toBe(false);
     expect(mkfsArgv('/dev/x', 'btrfs', 'data')).toEqual({ command: 'mkfs.btrfs', args: ['-K', '-L', 'data', '/dev/x'] });
     expect(mkfsArgv('/dev/x', 'ext3').command).toBe('mkfs.ext3');
-    expect(() => mkfsArgv('/dev/x', 'ext4', '-O bad')).toThrow(CsiError);
+    expect(() => mkfsArgv('/dev/x', 'ext4', '-O bad')).toThrow(DriverError);
   });
 });
 
@@ -94,7 +94,7 @@ describe('Filesystem resize and check', () => {
     exec = new ScriptedExec([{ ...step('e2fsck', ['-p', '--', '/dev/sdb'], { exitCode: 1 }), delayMs: 300 }]);
     const fs = new Filesystem(exec);
     const first = fs.check('/dev/sdb', 'ext4', { signal: AbortSignal.timeout(50) });
-    await expect(first).rejects.toMatchObject({ code: Code.ABORTED, message: expect.stringMatching(/still running/) });
+    await expect(first).rejects.toMatchObject({ kind: 'aborted', message: expect.stringMatching(/still running/) });
     expect(fs.checking('/dev/sdb')).toBe(true);
     expect(await fs.check('/dev/sdb', 'ext4', { signal: AbortSignal.timeout(5_000) })).toBe('repaired');
     expect(fs.checking('/dev/sdb')).toBe(false);

@@ -1,6 +1,6 @@
 import { readFile, realpath, statfs } from 'node:fs/promises';
 import type { Logger } from '../log/logger.js';
-import { aborted, Code, CsiError, invalidArgument } from '../util/errors.js';
+import { aborted, DriverError, invalidArgument } from '../util/errors.js';
 import { ExecError, type Exec } from './exec.js';
 import { findMount, isReadOnlyMount, parseMountInfo } from './mountinfo.js';
 
@@ -268,8 +268,8 @@ export class Filesystem {
         } catch (err) {
           // The online-resize ioctl needs CAP_SYS_RESOURCE; say so instead of "Permission denied".
           if (err instanceof ExecError && /Permission denied to resize/i.test(err.stderr)) {
-            throw new CsiError(
-              Code.FAILED_PRECONDITION,
+            throw new DriverError(
+              'precondition',
               `${err.message} (online ext4 resize needs CAP_SYS_RESOURCE: run the node plugin privileged)`,
               { cause: err },
             );
@@ -315,12 +315,12 @@ export async function statsOf(path: string): Promise<VolumeStats> {
 }
 
 /** format() found a signature: the device is not blank and will not be formatted. */
-export class FormatRefusedError extends CsiError {
+export class FormatRefusedError extends DriverError {
   constructor(
     readonly device: string,
     readonly found: string,
   ) {
-    super(Code.FAILED_PRECONDITION, `refusing to format ${device}: it holds ${found}`);
+    super('precondition', `refusing to format ${device}: it holds ${found}`);
     this.name = 'FormatRefusedError';
   }
 }

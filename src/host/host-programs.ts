@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Code, CsiError } from '../util/errors.js';
+import { DriverError } from '../util/errors.js';
 
 /**
  * The host programs the driver runs, and the Debian (bookworm) package that ships each. One
@@ -62,17 +62,17 @@ export function describeProgram(program: string): string {
  * A program the driver needs is not on this node. FAILED_PRECONDITION: retrying cannot help
  * until an operator installs the package, and the message says which one.
  */
-export class ProgramMissingError extends CsiError {
+export class ProgramMissingError extends DriverError {
   constructor(readonly program: string) {
-    super(Code.FAILED_PRECONDITION, `${program} is not installed on this node${packageOf(program) ? ` (Debian package ${packageOf(program)})` : ''}`);
+    super('precondition', `${program} is not installed on this node${packageOf(program) ? ` (Debian package ${packageOf(program)})` : ''}`);
     this.name = 'ProgramMissingError';
   }
 }
 
 /** Several missing programs at once: one message naming each program and its package. */
-export function programsMissing(programs: readonly string[], purpose: string): CsiError {
+export function programsMissing(programs: readonly string[], purpose: string): DriverError {
   const names = programs.map(describeProgram).join(', ');
-  return new CsiError(Code.FAILED_PRECONDITION, `${purpose} needs ${names}, not installed on this node`);
+  return new DriverError('precondition', `${purpose} needs ${names}, not installed on this node`);
 }
 
 /** Where host programs are looked up: the root the Exec seam runs them in. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedExec, step } from '../../test/fakes/scripted-exec.js';
-import { Code, CsiError } from '../util/errors.js';
+import { DriverError } from '../util/errors.js';
 import { ALLOWED_MOUNT_OPTIONS, Mounter, splitDevNumber, validateMountOptions } from './mounter.js';
 
 let exec: ScriptedExec | undefined;
@@ -34,8 +34,8 @@ describe('mount option allow-list', () => {
       } catch (e) {
         err = e;
       }
-      expect(err).toBeInstanceOf(CsiError);
-      expect((err as CsiError).code).toBe(Code.INVALID_ARGUMENT);
+      expect(err).toBeInstanceOf(DriverError);
+      expect((err as DriverError).kind).toBe('invalid');
       const bad = opt.split(',').find((o) => !ALLOWED_MOUNT_OPTIONS.includes(o)) ?? opt;
       expect((err as Error).message).toContain(JSON.stringify(bad));
     },
@@ -58,8 +58,8 @@ describe('Mounter argv', () => {
 
   it('refuses a bad option before running mount', async () => {
     exec = new ScriptedExec([]);
-    await expect(new Mounter(exec).mount('/dev/sdb', '/x', { fsType: 'ext4', options: ['dev'] })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
-    await expect(new Mounter(exec).mount('/dev/sdb', '/x', { fsType: 'ext4 -o dev' })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT });
+    await expect(new Mounter(exec).mount('/dev/sdb', '/x', { fsType: 'ext4', options: ['dev'] })).rejects.toMatchObject({ kind: 'invalid' });
+    await expect(new Mounter(exec).mount('/dev/sdb', '/x', { fsType: 'ext4 -o dev' })).rejects.toMatchObject({ kind: 'invalid' });
     expect(exec.calls).toEqual([]);
   });
 

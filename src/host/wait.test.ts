@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code } from '../util/errors.js';
+
 import { WaitTimeoutError, waitFor } from './wait.js';
 
 describe('waitFor', () => {
@@ -32,7 +32,7 @@ describe('waitFor', () => {
     const t = Date.now();
     const err = await waitFor('the disk', () => Promise.resolve(undefined), { timeoutMs: 120 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WaitTimeoutError);
-    expect((err as WaitTimeoutError).code).toBe(Code.DEADLINE_EXCEEDED);
+    expect((err as WaitTimeoutError).kind).toBe('timed-out');
     expect((err as Error).message).toBe('timed out after 120 ms waiting for the disk');
     expect(Date.now() - t).toBeGreaterThanOrEqual(110);
   });

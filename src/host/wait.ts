@@ -1,4 +1,4 @@
-import { Code, CsiError } from '../util/errors.js';
+import { DriverError } from '../util/errors.js';
 import { abortReason } from './abort.js';
 
 export interface WaitOptions {
@@ -11,12 +11,12 @@ export interface WaitOptions {
 }
 
 /** A device or file did not appear (or go away) within the bound. */
-export class WaitTimeoutError extends CsiError {
+export class WaitTimeoutError extends DriverError {
   constructor(
     readonly what: string,
     readonly timeoutMs: number,
   ) {
-    super(Code.DEADLINE_EXCEEDED, `timed out after ${timeoutMs} ms waiting for ${what}`);
+    super('timed-out', `timed out after ${timeoutMs} ms waiting for ${what}`);
     this.name = 'WaitTimeoutError';
   }
 }

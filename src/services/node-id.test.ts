@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code, CsiError } from '../util/errors.js';
+import { DriverError } from '../util/errors.js';
 import { generateNodeKeyPair } from '../util/seal.js';
 import { generateSigningKeyPair } from '../util/sign.js';
 import { formatNodeId, keyFingerprint, parseNodeId, NODE_ID_MAX_BYTES } from './node-id.js';
@@ -32,11 +32,11 @@ describe('node id v2 (stable)', () => {
     ['an extra field', `v2;n;${'A'.repeat(32)};x`],
     ['a bad name', `v2;N_x;${'A'.repeat(32)}`],
   ])('answers NOT_FOUND for %s', (_what, raw) => {
-    expect(() => parseNodeId(raw)).toThrow(CsiError);
+    expect(() => parseNodeId(raw)).toThrow(DriverError);
     try {
       parseNodeId(raw);
     } catch (err) {
-      expect((err as CsiError).code).toBe(Code.NOT_FOUND);
+      expect((err as DriverError).kind).toBe('not-found');
     }
   });
 });
@@ -74,8 +74,8 @@ describe('node id v1 (0.1.0 nodes, still accepted)', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(CsiError);
-    expect((err as CsiError).code).toBe(Code.NOT_FOUND);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).kind).toBe('not-found');
   });
 
   it('answers INVALID_ARGUMENT for an empty id', () => {

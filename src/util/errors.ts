@@ -1,48 +1,52 @@
 /**
- * Errors every layer below the gRPC edge throws. The numeric codes equal gRPC's status codes so
- * the edge maps them one to one, yet services/, cinder/ and brick/ never import @grpc/grpc-js.
+ * Errors every layer below the gRPC edge throws. They say what kind of failure it is in the
+ * driver's own terms; which gRPC status a kind becomes is decided once, at the edge
+ * (src/csi/error-map.ts), so services/, cinder/, brick/ and host/ never pick a status code.
  */
-export enum Code {
-  OK = 0,
-  CANCELLED = 1,
-  UNKNOWN = 2,
-  INVALID_ARGUMENT = 3,
-  DEADLINE_EXCEEDED = 4,
-  NOT_FOUND = 5,
-  ALREADY_EXISTS = 6,
-  PERMISSION_DENIED = 7,
-  RESOURCE_EXHAUSTED = 8,
-  FAILED_PRECONDITION = 9,
-  ABORTED = 10,
-  OUT_OF_RANGE = 11,
-  UNIMPLEMENTED = 12,
-  INTERNAL = 13,
-  UNAVAILABLE = 14,
-  DATA_LOSS = 15,
-  UNAUTHENTICATED = 16,
-}
+export type ErrorKind =
+  /** The request itself is wrong: a field missing, malformed or out of its domain. */
+  | 'invalid'
+  | 'not-found'
+  /** Something of that name exists and differs from what was asked. */
+  | 'exists'
+  /** The request is fine but the state of the world does not allow it now (or here). */
+  | 'precondition'
+  /** Given up part-way (another operation holds the object, a wait ran out): repeat it later. */
+  | 'aborted'
+  | 'out-of-range'
+  /** A quota or a capacity limit. */
+  | 'exhausted'
+  /** A dependency (Cinder, Keystone, a host tool) did not answer usefully: transient. */
+  | 'unavailable'
+  | 'timed-out'
+  | 'cancelled'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'unsupported'
+  /** Our own bug or a state we cannot explain. */
+  | 'internal';
 
-/** An error that already knows which status the caller should see. */
-export class CsiError extends Error {
+/** An error that knows what kind of failure it is. */
+export class DriverError extends Error {
   constructor(
-    readonly code: Code,
+    readonly kind: ErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'CsiError';
+    this.name = 'DriverError';
   }
 }
 
-export const invalidArgument = (msg: string): CsiError => new CsiError(Code.INVALID_ARGUMENT, msg);
-export const notFound = (msg: string): CsiError => new CsiError(Code.NOT_FOUND, msg);
-export const alreadyExists = (msg: string): CsiError => new CsiError(Code.ALREADY_EXISTS, msg);
-export const failedPrecondition = (msg: string): CsiError => new CsiError(Code.FAILED_PRECONDITION, msg);
-export const aborted = (msg: string): CsiError => new CsiError(Code.ABORTED, msg);
-export const outOfRange = (msg: string): CsiError => new CsiError(Code.OUT_OF_RANGE, msg);
-export const internal = (msg: string, cause?: unknown): CsiError => new CsiError(Code.INTERNAL, msg, { cause });
-export const unavailable = (msg: string, cause?: unknown): CsiError => new CsiError(Code.UNAVAILABLE, msg, { cause });
-export const resourceExhausted = (msg: string): CsiError => new CsiError(Code.RESOURCE_EXHAUSTED, msg);
+export const invalidArgument = (msg: string): DriverError => new DriverError('invalid', msg);
+export const notFound = (msg: string): DriverError => new DriverError('not-found', msg);
+export const alreadyExists = (msg: string): DriverError => new DriverError('exists', msg);
+export const failedPrecondition = (msg: string): DriverError => new DriverError('precondition', msg);
+export const aborted = (msg: string): DriverError => new DriverError('aborted', msg);
+export const outOfRange = (msg: string): DriverError => new DriverError('out-of-range', msg);
+export const internal = (msg: string, cause?: unknown): DriverError => new DriverError('internal', msg, { cause });
+export const unavailable = (msg: string, cause?: unknown): DriverError => new DriverError('unavailable', msg, { cause });
+export const resourceExhausted = (msg: string): DriverError => new DriverError('exhausted', msg);
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -27,7 +27,7 @@ describe('KeyedMutex', () => {
     const second = m.run('k', async () => 'ran', { signal: ac.signal, abortError: () => aborted('CreateVolume for "k" is already in progress') });
     const third = m.run('k', async () => 'third');
     ac.abort();
-    await expect(second).rejects.toMatchObject({ code: 10, message: expect.stringContaining('already in progress') });
+    await expect(second).rejects.toMatchObject({ kind: 'aborted', message: expect.stringContaining('already in progress') });
     release();
     await first;
     expect(await third).toBe('third');

@@ -27,8 +27,6 @@ const KEPT_MEMBERS: Record<string, string> = {
   'src/cinder/client.ts HttpCinderClient.getLimits': 'implements CinderClient.getLimits',
   'src/cinder/client.ts HttpCinderClient.listAvailabilityZones': 'implements CinderClient.listAvailabilityZones',
   'src/cinder/client.ts HttpCinderClient.listVolumeTypes': 'implements CinderClient.listVolumeTypes',
-  'src/cinder/errors.ts CinderError.quota': 'read by src/csi/error-map.ts through a structural type the checker does not link',
-  'src/cinder/errors.ts QuotaExceededError.quota': 'read by src/csi/error-map.ts through a structural type the checker does not link',
   'src/cinder/waiter.ts BatchedWaiter.active': 'tests and benchmarks read the waiter state',
   'src/cinder/waiter.ts BatchedWaiter.stats': 'tests and benchmarks read the waiter state',
   'src/cinder/waiter.ts BatchedWaiter.stop': 'nothing stops the waiters at shutdown; their timers are unref-ed',

@@ -9,7 +9,7 @@ import {
   type HttpCinderClient,
   type Volume,
 } from '../../src/cinder/index.js';
-import { Code } from '../../src/util/errors.js';
+import { Code } from '../../src/csi/status-codes.js';
 import { cleanupVolumes, connectorFor, statusIs, Waits } from './helpers.js';
 import { buildTarget, contractCases, type ContractTarget } from './target.js';
 

@@ -9,7 +9,7 @@ import {
   type CinderError,
   type Volume,
 } from '../../src/cinder/index.js';
-import { Code } from '../../src/util/errors.js';
+import { Code } from '../../src/csi/status-codes.js';
 import { cleanupVolumes, connectorFor, statusIs, Waits } from './helpers.js';
 import { buildTarget, type ContractTarget, type Variant } from './target.js';
 

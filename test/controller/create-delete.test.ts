@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { META_CLUSTER } from '../../src/services/controller/constants.js';
 import { TOPOLOGY_ZONE_KEY } from '../../src/util/package-info.js';
-import { Code } from '../../src/util/errors.js';
+import { Code } from '../../src/csi/status-codes.js';
 import { blockCap, CLUSTER, createReq, failure, mountCap, publishReq, snapshotReq, startHarness, testNode, unpublishReq, type Harness } from './harness.js';
 
 const GiB = 1024 ** 3;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code } from '../../src/util/errors.js';
+import { Code } from '../../src/csi/status-codes.js';
 import { createReq, failure, publishReq, snapshotReq, startHarness, testNode, unpublishReq, type Harness } from './harness.js';
 import { mapError } from '../../src/csi/error-map.js';
 

@@ -38,7 +38,7 @@ import { signRecord, type ConnectorFacts } from '../../src/services/node-registr
 import type { ConnectorRegistry } from '../../src/services/node-registry/registry.js';
 import { generateSigningKeyPair } from '../../src/util/sign.js';
 import type { RpcContext } from '../../src/util/context.js';
-import { Code } from '../../src/util/errors.js';
+import { Code } from '../../src/csi/status-codes.js';
 import { generateNodeKeyPair, type NodeKeyPair } from '../../src/util/seal.js';
 import { capturingLogger } from '../helpers/log-capture.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { UNLIMITED_BYTES } from '../../src/services/controller/capacity.js';
-import { Code } from '../../src/util/errors.js';
+import { Code } from '../../src/csi/status-codes.js';
 import { setQuota } from '../helpers/cinder-quota.js';
 import { blockCap, createReq, failure, mountCap, startHarness, type Harness } from './harness.js';
 

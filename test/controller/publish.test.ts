@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePublishContext } from '../../src/services/publish-context.js';
-import { Code } from '../../src/util/errors.js';
+import { Code } from '../../src/csi/status-codes.js';
 import { blockCap, createReq, failure, mountCap, publishReq, stableNode, startHarness, testNode, unpublishReq, type Harness } from './harness.js';
 
 const connector = (host: string) => ({ host, ip: '10.9.9.9', multipath: true, platform: 'x86_64', os_type: 'linux2' });

@@ -8,7 +8,7 @@ import { loadCsi } from '../../src/csi/proto.js';
 import { UNIMPLEMENTED, type ControllerRpcs } from '../../src/csi/service-types.js';
 import { startCsiServer, type CsiServer } from '../../src/csi/server.js';
 import { IdentityService } from '../../src/services/identity.js';
-import { CsiError, Code } from '../../src/util/errors.js';
+import { DriverError } from '../../src/util/errors.js';
 import type { RpcContext } from '../../src/util/context.js';
 import { csiClients, rpc, rpcStatus, type CsiClients } from '../helpers/csi-client.js';
 import { capturingLogger } from '../helpers/log-capture.js';
@@ -126,7 +126,7 @@ describe('the gRPC edge over a real unix socket', () => {
           CreateVolume: (_req: unknown, ctx: RpcContext) =>
             new Promise((_resolve, reject) => {
               seen = ctx;
-              ctx.signal.addEventListener('abort', () => reject(new CsiError(Code.ABORTED, 'still creating')));
+              ctx.signal.addEventListener('abort', () => reject(new DriverError('aborted', 'still creating')));
             }),
         } as never)),
       ],

@@ -9,6 +9,8 @@ import type { VolumeCapability__Output } from '../../src/generated/csi/v1/Volume
 import { ExecaExec } from '../../src/host/exec-execa.js';
 import { parseMountInfo } from '../../src/host/mountinfo.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { mapError } from '../../src/csi/error-map.js';
+import { buildNodeHost } from '../../src/app/node-host.js';
 import { createNodeService, type NodeService } from '../../src/services/node/index.js';
 import { encodePublishContext } from '../../src/services/publish-context.js';
 import type { RpcContext } from '../../src/util/context.js';
@@ -68,7 +70,16 @@ export async function createHarness(): Promise<Harness> {
   const exec = new ExecaExec();
   const registry = new MemoryRegistry();
   const make = (): Promise<NodeService> =>
-    createNodeService({ exec, nodeName: 'test-node', stateDir, kubeletDir: kubelet, nodeIp: '10.0.0.9', registry, multipath: 'off', log: silentLogger(), deviceTimeoutMs: 10_000 });
+    createNodeService({
+      host: buildNodeHost({ exec, log: silentLogger(), stateDir, deviceTimeoutMs: 10_000 }),
+      nodeName: 'test-node',
+      stateDir,
+      kubeletDir: kubelet,
+      nodeIp: '10.0.0.9',
+      registry,
+      multipath: 'off',
+      log: silentLogger(),
+    });
   const svc = await make();
 
   const h: Harness = {
@@ -80,7 +91,13 @@ export async function createHarness(): Promise<Harness> {
     call: async <T>(method: string, req: Record<string, unknown>): Promise<T> => {
       const handler = h.svc.handlers[method as keyof NodeService['handlers']] as unknown as ((r: unknown, c: RpcContext) => Promise<T>) | undefined;
       if (!handler) throw new Error(`no handler ${method}`);
-      return handler(req, ctx());
+      try {
+        return await handler(req, ctx());
+      } catch (err) {
+        // What the CO would see: the edge's status code and message.
+        const mapped = mapError(err);
+        throw Object.assign(new Error(mapped.message), { code: mapped.code, cause: err });
+      }
     },
     newService: make,
     async volume(sizeBytes = GIB, opts = {}) {

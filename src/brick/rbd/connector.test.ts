@@ -6,7 +6,7 @@ import { ScriptedExec, step } from '../../../test/fakes/scripted-exec.js';
 import { FakeHostFs } from '../../../test/fakes/fake-host-fs.js';
 import { capturingLogger } from '../../../test/helpers/log-capture.js';
 import type { ProgramFinder } from '../../host/host-programs.js';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError } from '../../util/errors.js';
 import type { RbdConnection } from '../connection-data.js';
 import { RbdConnector, type RbdConnectorOptions } from './connector.js';
 import { parseDeviceList } from './mappings.js';
@@ -135,7 +135,7 @@ describe('RbdConnector.connect', () => {
   it('without a secret or a node keyring: FAILED_PRECONDITION naming both, before any rbd call', async () => {
     const t = setup();
     const err = await t.connector.connect(conn()).catch((e: unknown) => e);
-    expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
+    expect((err as DriverError).kind).toBe('precondition');
     expect((err as Error).message).toContain('userKey');
     expect((err as Error).message).toContain('/etc/ceph/ceph.client.cinder.keyring');
     expect(t.exec.calls).toEqual([]);
@@ -149,7 +149,7 @@ describe('RbdConnector.connect', () => {
       result: { stdout: '{"watchers":[{"address":"10.0.0.7:0/3313","client":4143,"cookie":94}]}' },
     });
     const err = await t.connector.connect(conn(), { secretKey: KEY, exclusiveWriter: true }).catch((e: unknown) => e);
-    expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
+    expect((err as DriverError).kind).toBe('precondition');
     expect((err as Error).message).toContain('10.0.0.7:0/3313');
     expect(await readdir(join(dir, 'journal')).catch(() => [])).toEqual([]);
   });
@@ -197,7 +197,7 @@ describe('RbdConnector.connect', () => {
     t.fs.file('/sys/bus/rbd/supported_features', '0x1bf\n');
     t.exec.expect({ command: 'rbd', args: isMapArgs('krbd'), result: ENXIO }, { command: 'rbd', args: isInfoArgs, result: { stdout: INFO } });
     const err = await t.connector.connect(conn(), { secretKey: KEY }).catch((e: unknown) => e);
-    expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
+    expect((err as DriverError).kind).toBe('precondition');
     expect((err as Error).message).toContain('journaling');
     expect((err as Error).message).toContain('Debian package rbd-nbd');
     expect(await readdir(join(dir, 'journal'))).toEqual([]);
@@ -260,7 +260,7 @@ describe('RbdConnector.connect', () => {
       conn({ monitors: ['-m x'] }),
     ]) {
       const err = await t.connector.connect(bad, { secretKey: KEY }).catch((e: unknown) => e);
-      expect((err as CsiError).code).toBe(Code.INVALID_ARGUMENT);
+      expect((err as DriverError).kind).toBe('invalid');
     }
     expect(t.exec.calls).toEqual([]);
   });
@@ -300,7 +300,7 @@ describe('RbdConnector.disconnect', () => {
       { command: 'rbd', args: ['device', 'unmap', '-t', 'krbd', SPEC], result: BUSY },
     );
     const err = await t.connector.disconnect(conn(), { path: '/dev/rbd0' }).catch((e: unknown) => e);
-    expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
+    expect((err as DriverError).kind).toBe('precondition');
     expect((err as Error).message).toContain('still mounted');
   });
 

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError, type ErrorKind } from '../../util/errors.js';
 import { chooseSizeGiB, gibToBytes, parseCapacityRange, sizeSatisfies } from './capacity-range.js';
 
 const GiB = 1024 ** 3;
 const range = (required: number | string, limit: number | string = 0) => ({ required_bytes: String(required), limit_bytes: String(limit) });
 
-function codeOf(fn: () => unknown): Code | undefined {
+function codeOf(fn: () => unknown): ErrorKind | undefined {
   try {
     fn();
   } catch (e) {
-    return e instanceof CsiError ? e.code : undefined;
+    return e instanceof DriverError ? e.kind : undefined;
   }
   return undefined;
 }
@@ -31,14 +31,14 @@ describe('capacity range → whole GiB', () => {
     expect(chooseSizeGiB(parseCapacityRange(r), min)).toBe(want);
   });
 
-  const bad: Array<[string, ReturnType<typeof range>, number, Code]> = [
-    ['limit below rounded size', range(GiB + 1, GiB + 100), 1, Code.OUT_OF_RANGE],
-    ['limit below 1 GiB default', range(0, 512 * 1024 * 1024), 1, Code.OUT_OF_RANGE],
-    ['limit below required', range(2 * GiB, GiB), 1, Code.OUT_OF_RANGE],
-    ['limit below source size', range(GiB, 2 * GiB), 3, Code.OUT_OF_RANGE],
-    ['negative required', range(-1), 1, Code.INVALID_ARGUMENT],
-    ['negative limit', range(0, -5), 1, Code.INVALID_ARGUMENT],
-    ['not a number', range('12x'), 1, Code.INVALID_ARGUMENT],
+  const bad: Array<[string, ReturnType<typeof range>, number, ErrorKind]> = [
+    ['limit below rounded size', range(GiB + 1, GiB + 100), 1, 'out-of-range'],
+    ['limit below 1 GiB default', range(0, 512 * 1024 * 1024), 1, 'out-of-range'],
+    ['limit below required', range(2 * GiB, GiB), 1, 'out-of-range'],
+    ['limit below source size', range(GiB, 2 * GiB), 3, 'out-of-range'],
+    ['negative required', range(-1), 1, 'invalid'],
+    ['negative limit', range(0, -5), 1, 'invalid'],
+    ['not a number', range('12x'), 1, 'invalid'],
   ];
   it.each(bad)('%s → error', (_n, r, min, code) => {
     expect(codeOf(() => chooseSizeGiB(parseCapacityRange(r), min))).toBe(code);

@@ -4,7 +4,7 @@ import { FakeCinder } from '../../../test/controller/fake-cinder.js';
 import type { GetCapacityRequest__Output } from '../../generated/csi/v1/GetCapacityRequest.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError } from '../../util/errors.js';
 import { capacityHandler, headroomGiB, UNLIMITED_BYTES } from './capacity.js';
 import { createLookups } from './lookup.js';
 
@@ -67,8 +67,8 @@ describe('GetCapacity = quota headroom', () => {
     expect((await handler(req({ volume_capabilities: [multi], parameters: { type: 'plain' } }), ctx())).available_capacity).toBe('0');
     expect((await handler(req({ volume_capabilities: [multi], parameters: { type: 'multi' } }), ctx())).available_capacity).toBe(String(100 * GiB));
     await expect(handler(req({ volume_capabilities: [{ access_mode: { mode: 'SINGLE_NODE_WRITER' } }] }), ctx())).rejects.toMatchObject({
-      code: Code.INVALID_ARGUMENT,
+      kind: 'invalid',
     });
-    await expect(handler(req({ parameters: { bogus: 'x' } }), ctx())).rejects.toBeInstanceOf(CsiError);
+    await expect(handler(req({ parameters: { bogus: 'x' } }), ctx())).rejects.toBeInstanceOf(DriverError);
   });
 });

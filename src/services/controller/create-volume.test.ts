@@ -5,7 +5,7 @@ import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateVolumeRequest.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError, type ErrorKind } from '../../util/errors.js';
 import { META_CLUSTER } from './constants.js';
 import { createVolumeHandler } from './create-volume.js';
 import { META_DUPLICATE_OF } from './lookup.js';
@@ -31,12 +31,12 @@ function setup() {
   return { fake, handler };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<Code | 'ok'> {
+async function codeOf(p: Promise<unknown>): Promise<ErrorKind | 'ok'> {
   try {
     await p;
     return 'ok';
   } catch (e) {
-    if (e instanceof CsiError) return e.code;
+    if (e instanceof DriverError) return e.kind;
     throw e;
   }
 }
@@ -107,9 +107,9 @@ describe('CreateVolume (fake Cinder)', () => {
     await fake.createVolume({ name: 'pvc-5', size: 1, metadata: { [META_CLUSTER]: 'c1' } });
     await fake.createVolume({ name: 'pvc-5', size: 1, metadata: { [META_CLUSTER]: 'c1' } });
     const err = await handler(req('pvc-5'), ctx()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CsiError);
-    expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
-    for (const id of fake.volumes.keys()) expect((err as CsiError).message).toContain(id);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).kind).toBe('precondition');
+    for (const id of fake.volumes.keys()) expect((err as DriverError).message).toContain(id);
   });
 
   it('ignores same-named volumes of other clusters and untagged ones', async () => {
@@ -124,14 +124,14 @@ describe('CreateVolume (fake Cinder)', () => {
   it('an error volume is deleted and the call fails INTERNAL', async () => {
     const { fake, handler } = setup();
     fake.createStatus = 'error';
-    expect(await codeOf(handler(req('pvc-7'), ctx()))).toBe(Code.INTERNAL);
+    expect(await codeOf(handler(req('pvc-7'), ctx()))).toBe('internal');
     expect(fake.volumes.size).toBe(0);
   });
 
   it('still creating at the deadline → ABORTED, and the retry adopts the same volume', async () => {
     const { fake, handler } = setup();
     fake.createStatus = 'creating';
-    expect(await codeOf(handler(req('pvc-8'), ctx()))).toBe(Code.ABORTED);
+    expect(await codeOf(handler(req('pvc-8'), ctx()))).toBe('aborted');
     const [id] = [...fake.volumes.keys()];
     const v = fake.volumes.get(id as string);
     if (v) v.status = 'available';
@@ -143,9 +143,9 @@ describe('CreateVolume (fake Cinder)', () => {
   it('MULTI_NODE needs a multiattach type and block access', async () => {
     const { handler } = setup();
     const multi = { access_type: 'block' as const, block: {}, access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' as const } };
-    expect(await codeOf(handler(req('m1', { volume_capabilities: [multi] }), ctx()))).toBe(Code.INVALID_ARGUMENT);
-    expect(await codeOf(handler(req('m2', { volume_capabilities: [multi], parameters: { type: 'plain' } }), ctx()))).toBe(Code.INVALID_ARGUMENT);
-    expect(await codeOf(handler(req('m3', { volume_capabilities: [multi], parameters: { type: 'nope' } }), ctx()))).toBe(Code.INVALID_ARGUMENT);
+    expect(await codeOf(handler(req('m1', { volume_capabilities: [multi] }), ctx()))).toBe('invalid');
+    expect(await codeOf(handler(req('m2', { volume_capabilities: [multi], parameters: { type: 'plain' } }), ctx()))).toBe('invalid');
+    expect(await codeOf(handler(req('m3', { volume_capabilities: [multi], parameters: { type: 'nope' } }), ctx()))).toBe('invalid');
     const ok = await handler(req('m4', { volume_capabilities: [multi], parameters: { type: 'multi' } }), ctx());
     expect(ok.volume?.volume_id).toBeTruthy();
   });

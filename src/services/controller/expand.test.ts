@@ -3,7 +3,7 @@ import { MemoryRegistry } from '../../../test/fakes/memory-registry.js';
 import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
-import { Code } from '../../util/errors.js';
+
 import { expandHandler } from './expand.js';
 import { createLookups } from './lookup.js';
 
@@ -24,7 +24,7 @@ async function setup(status: string, minor = 70) {
 describe('ControllerExpandVolume (fake Cinder)', () => {
   it('in-use below microversion 3.42 → FAILED_PRECONDITION naming the version, nothing sent', async () => {
     const { fake, handler, req } = await setup('in-use', 41);
-    await expect(handler(req(2), ctx())).rejects.toMatchObject({ code: Code.FAILED_PRECONDITION, message: expect.stringContaining('3.42') });
+    await expect(handler(req(2), ctx())).rejects.toMatchObject({ kind: 'precondition', message: expect.stringContaining('3.42') });
     expect(fake.calls).not.toContain('extendVolume');
   });
 
@@ -35,13 +35,13 @@ describe('ControllerExpandVolume (fake Cinder)', () => {
 
   it('a volume in another state → FAILED_PRECONDITION', async () => {
     const { handler, req } = await setup('creating');
-    await expect(handler(req(2), ctx())).rejects.toMatchObject({ code: Code.FAILED_PRECONDITION });
+    await expect(handler(req(2), ctx())).rejects.toMatchObject({ kind: 'precondition' });
   });
 
   it('a lost reply of an extend that never happened → ABORTED (the retry extends), never the old size as success', async () => {
     const { fake, handler, req } = await setup('available');
     fake.failNext.set('extendVolume', [lostReply('POST', '/volumes/{id}/action')]);
-    await expect(handler(req(2), ctx())).rejects.toMatchObject({ code: Code.ABORTED });
+    await expect(handler(req(2), ctx())).rejects.toMatchObject({ kind: 'aborted' });
     expect(await handler(req(2), ctx())).toEqual({ capacity_bytes: String(2 * GiB), node_expansion_required: true });
   });
 });

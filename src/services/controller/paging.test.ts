@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { notFound } from '../../../test/controller/fake-cinder.js';
 import type { Page } from '../../cinder/types.js';
-import { Code } from '../../util/errors.js';
+
 import { checkMaxEntries, pageFrom } from './paging.js';
 
 /** A marker-paged list like Cinder's: an unknown marker is a 404. */
@@ -63,12 +63,12 @@ describe('paging over Cinder markers', () => {
     const { fetch } = source(live);
     const first = await pageFrom(fetch, '', 3);
     live.splice(0, 3);
-    await expect(pageFrom(fetch, first.nextToken, 3)).rejects.toMatchObject({ code: Code.ABORTED });
-    await expect(pageFrom(fetch, 'not-a-token', 3)).rejects.toMatchObject({ code: Code.ABORTED });
+    await expect(pageFrom(fetch, first.nextToken, 3)).rejects.toMatchObject({ kind: 'aborted' });
+    await expect(pageFrom(fetch, 'not-a-token', 3)).rejects.toMatchObject({ kind: 'aborted' });
   });
 
   it('negative max_entries is INVALID_ARGUMENT', () => {
-    expect(() => checkMaxEntries(-1)).toThrow(expect.objectContaining({ code: Code.INVALID_ARGUMENT }));
+    expect(() => checkMaxEntries(-1)).toThrow(expect.objectContaining({ kind: 'invalid' }));
     expect(checkMaxEntries(undefined)).toBe(0);
   });
 });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError } from '../../util/errors.js';
 import { parseSnapshotParameters, parseVolumeParameters } from './parameters.js';
 
-function error(fn: () => unknown): CsiError | undefined {
+function error(fn: () => unknown): DriverError | undefined {
   try {
     fn();
   } catch (e) {
-    if (e instanceof CsiError) return e;
+    if (e instanceof DriverError) return e;
     throw e;
   }
   return undefined;
@@ -41,7 +41,7 @@ describe('StorageClass parameters', () => {
   ];
   it.each(bad)('refuses %s with INVALID_ARGUMENT naming it', (_n, p, msg) => {
     const e = error(() => parseVolumeParameters(p));
-    expect(e?.code).toBe(Code.INVALID_ARGUMENT);
+    expect(e?.kind).toBe('invalid');
     expect(e?.message).toMatch(msg);
   });
 
@@ -49,6 +49,6 @@ describe('StorageClass parameters', () => {
     expect(parseSnapshotParameters({ 'csi.storage.k8s.io/volumesnapshot/name': 's' }).metadata).toEqual({
       'csi.storage.k8s.io/volumesnapshot/name': 's',
     });
-    expect(error(() => parseSnapshotParameters({ type: 'x' }))?.code).toBe(Code.INVALID_ARGUMENT);
+    expect(error(() => parseSnapshotParameters({ type: 'x' }))?.kind).toBe('invalid');
   });
 });

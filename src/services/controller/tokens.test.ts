@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError } from '../../util/errors.js';
 import { decodeToken, encodeToken, TOKEN_MARKERS } from './tokens.js';
 
 describe('paging tokens', () => {
@@ -33,7 +33,7 @@ describe('paging tokens', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(CsiError);
-    expect((err as CsiError).code).toBe(Code.ABORTED);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).kind).toBe('aborted');
   });
 });

@@ -1,7 +1,7 @@
 import type { ControllerUnpublishVolumeRequest__Output } from '../../generated/csi/v1/ControllerUnpublishVolumeRequest.js';
 import type { ControllerUnpublishVolumeResponse } from '../../generated/csi/v1/ControllerUnpublishVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { CsiError, invalidArgument } from '../../util/errors.js';
+import { DriverError, invalidArgument } from '../../util/errors.js';
 import { parseNodeId } from '../node-id.js';
 import { attachmentsToRemove, readNodeRecords } from './attachments.js';
 import type { HandlerDeps } from './deps.js';
@@ -27,7 +27,7 @@ export function unpublishHandler(d: HandlerDeps) {
       try {
         nodeName = parseNodeId(req.node_id).nodeName;
       } catch (err) {
-        if (err instanceof CsiError) return {};
+        if (err instanceof DriverError) return {};
         throw err;
       }
     }

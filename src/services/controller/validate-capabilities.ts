@@ -2,7 +2,7 @@ import type { Volume } from '../../cinder/types.js';
 import type { ValidateVolumeCapabilitiesRequest__Output } from '../../generated/csi/v1/ValidateVolumeCapabilitiesRequest.js';
 import type { ValidateVolumeCapabilitiesResponse } from '../../generated/csi/v1/ValidateVolumeCapabilitiesResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { CsiError, invalidArgument, notFound } from '../../util/errors.js';
+import { DriverError, invalidArgument, notFound } from '../../util/errors.js';
 import type { HandlerDeps } from './deps.js';
 import { findVolume } from './lookup.js';
 import { parseVolumeParameters } from './parameters.js';
@@ -43,7 +43,7 @@ function parameterMismatch(params: Record<string, string> | undefined, vol: Volu
   try {
     parsed = parseVolumeParameters(params);
   } catch (err) {
-    if (err instanceof CsiError) return [err.message];
+    if (err instanceof DriverError) return [err.message];
     throw err;
   }
   const out: string[] = [];

@@ -1,4 +1,4 @@
-import { CsiError, errorMessage, notFound, unavailable } from '../../util/errors.js';
+import { DriverError, errorMessage, notFound, unavailable } from '../../util/errors.js';
 import { isStable, parseNodeId } from '../node-id.js';
 import { verifyRecord, type ConnectorFacts } from './record.js';
 import type { ConnectorRegistry } from './registry.js';
@@ -33,7 +33,7 @@ export async function resolveNode(raw: string, registry: ConnectorRegistry, sign
   try {
     wire = await registry.fetch(id.nodeName, signal);
   } catch (err) {
-    if (err instanceof CsiError || signal?.aborted) throw err;
+    if (err instanceof DriverError || signal?.aborted) throw err;
     throw unavailable(`cannot read the connector record of node ${id.nodeName} from ${registry.description}: ${errorMessage(err)}`);
   }
   if (wire === undefined) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProgramLocator } from '../../host/host-programs.js';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError } from '../../util/errors.js';
 import { describeHostTools, HostTools } from './host-tools.js';
 
 const dirs: string[] = [];
@@ -31,8 +31,8 @@ describe('HostTools', () => {
     const tools = new HostTools(await hostWith(BASE));
     await expect(tools.require({ transport: 'iscsi', fsType: 'ext4' })).resolves.toBeUndefined();
     const err = await tools.require({ transport: 'iscsi', fsType: 'xfs' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CsiError);
-    expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).kind).toBe('precondition');
     expect((err as Error).message).toBe(
       'iscsi volumes with xfs file systems needs mkfs.xfs (Debian package xfsprogs), xfs_growfs (Debian package xfsprogs), not installed on this node',
     );

@@ -1,38 +1,31 @@
-import { join } from 'node:path';
-import type { Connectors } from '../../brick/connector.js';
-import { createConnectors, type ConnectorDeps } from '../../brick/connectors.js';
 import type { NodeExpandVolumeRequest__Output } from '../../generated/csi/v1/NodeExpandVolumeRequest.js';
 import type { NodeGetVolumeStatsRequest__Output } from '../../generated/csi/v1/NodeGetVolumeStatsRequest.js';
 import type { NodePublishVolumeRequest__Output } from '../../generated/csi/v1/NodePublishVolumeRequest.js';
 import type { NodeStageVolumeRequest__Output } from '../../generated/csi/v1/NodeStageVolumeRequest.js';
 import type { NodeUnpublishVolumeRequest__Output } from '../../generated/csi/v1/NodeUnpublishVolumeRequest.js';
 import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/NodeUnstageVolumeRequest.js';
-import type { Exec } from '../../host/exec.js';
-import { Filesystem } from '../../host/filesystem.js';
-import { ProgramLocator, type ProgramFinder } from '../../host/host-programs.js';
-import { NodeHostFs } from '../../host/host-fs.js';
-import { Mounter } from '../../host/mounter.js';
 import type { Logger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { NODE_CAPABILITIES } from '../capabilities.js';
 import { keyFingerprint } from '../node-id.js';
 import type { ConnectorRegistry } from '../node-registry/registry.js';
 import { nodeExpand } from './expand.js';
-import { describeHostTools, HostTools } from './host-tools.js';
+import { describeHostTools } from './host-tools.js';
 import { ConnectorPublisher } from './connector-publisher.js';
 import { sweepOrphansAtStart } from './orphans.js';
 import { gatherConnectorFacts, type MultipathPolicy } from './connector-facts.js';
 import { loadOrCreateNodeKeys } from './key-store.js';
 import { makeNodeId, nodeGetInfo, type NodeIdResult } from './node-info.js';
 import { nodePublish } from './publish.js';
-import type { NodeRuntime } from './runtime.js';
+import type { NodeHost, NodeRuntime } from './runtime.js';
 import { nodeStage } from './stage.js';
 import { nodeGetVolumeStats } from './stats.js';
 import { nodeUnpublish } from './unpublish.js';
 import { nodeUnstage } from './unstage.js';
 
 export interface NodeDeps {
-  exec: Exec;
+  /** The host objects (src/app/node-host.ts builds the real ones). */
+  host: NodeHost;
   /** The Kubernetes node name (the first field of the node id). */
   nodeName: string;
   /** The plugin's own directory on the host: the node key lives here. */
@@ -50,18 +43,8 @@ export interface NodeDeps {
   /** Default /etc/iscsi/initiatorname.iscsi; a missing file means "no iSCSI on this node". */
   iscsiInitiatorFile?: string;
   log: Logger;
-  /** Upper bound for a device to appear after connecting. Default 60 s. */
-  deviceTimeoutMs?: number;
-  /** Where mounts are read (e.g. /proc/1/mountinfo when host programs run via nsenter). */
-  mountinfoPath?: string;
-  /** Injected connectors (tests with a scripted host); default: built from exec. */
-  connectors?: Connectors;
   /** Remove what a crash or reboot left before serving (orphans.ts). Default: yes. */
   sweepAtStart?: boolean;
-  /** Where host programs are looked up; default: this process's root. */
-  programs?: ProgramFinder;
-  /** The root host programs run in, as this process sees it ("/", "/host", "/proc/1/root"). Default "/". */
-  hostRoot?: string;
 }
 
 /** One handler per CSI Node RPC, taking the request and answering the response of its RPC. */
@@ -75,8 +58,6 @@ export interface NodeService {
   nodeId: string;
   close(): void;
 }
-
-const DEFAULT_DEVICE_TIMEOUT_MS = 60_000;
 
 /** Builds the node service: loads (or makes) the node keys, the stable node id, its connector record, the host. */
 export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
@@ -92,7 +73,7 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
     gather: () =>
       gatherConnectorFacts({
         nodeName: deps.nodeName,
-        exec: deps.exec,
+        exec: deps.host.exec,
         multipath: deps.multipath ?? 'auto',
         ...(deps.nodeIp ? { nodeIp: deps.nodeIp } : {}),
         ...(deps.iscsiInitiatorFile ? { initiatorFile: deps.iscsiInitiatorFile } : {}),
@@ -101,29 +82,13 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
   });
   if (id.ok) await publisher.start();
 
-  const programs = deps.programs ?? new ProgramLocator();
-  const tools = new HostTools(programs);
-  deps.log.info(`node host tools: ${describeHostTools(await tools.survey())}`);
+  deps.log.info(`node host tools: ${describeHostTools(await deps.host.tools.survey())}`);
 
-  const deviceTimeoutMs = deps.deviceTimeoutMs ?? DEFAULT_DEVICE_TIMEOUT_MS;
   const rt: NodeRuntime = {
-    exec: deps.exec,
-    mounter: new Mounter(deps.exec, deps.mountinfoPath ? { mountinfoPath: deps.mountinfoPath } : {}),
-    filesystem: new Filesystem(deps.exec),
-    tools,
-    connectors:
-      deps.connectors ??
-      createConnectors({
-        exec: deps.exec,
-        fs: new NodeHostFs(),
-        log: deps.log,
-        iscsi: { deviceTimeoutMs },
-        rbd: rbdOptions(deps, programs),
-      }),
+    ...deps.host,
     key: keys.seal,
     kubeletDir: deps.kubeletDir,
     stateDir: deps.stateDir,
-    deviceTimeoutMs,
     log: deps.log,
   };
 
@@ -131,22 +96,6 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
 
   const handlers = nodeHandlers(rt, id, deps);
   return { handlers, ready: () => id.ok, nodeId: id.ok ? id.nodeId : '', close: () => publisher.stop() };
-}
-
-/**
- * Key files go to the host's /dev/shm (a tmpfs) as this process reaches it, and are named to
- * `rbd` as it sees them; the map journal lives in the plugin's state directory.
- */
-function rbdOptions(deps: NodeDeps, programs: ProgramFinder): NonNullable<ConnectorDeps['rbd']> {
-  const hostRoot = deps.hostRoot ?? '/';
-  return {
-    keyDir: join(hostRoot, 'dev/shm'),
-    keyDirForExec: '/dev/shm',
-    hostRoot,
-    programs,
-    journalDir: join(deps.stateDir, 'rbd-maps'),
-    ...(deps.mountinfoPath ? { mountinfoPath: deps.mountinfoPath } : {}),
-  };
 }
 
 function nodeHandlers(rt: NodeRuntime, id: NodeIdResult, deps: Pick<NodeDeps, 'maxVolumesPerNode' | 'zone'>) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError } from '../../util/errors.js';
 import { TOPOLOGY_ZONE_KEY } from '../../util/package-info.js';
 import { generateNodeKeyPair } from '../../util/seal.js';
 import { parseNodeId } from '../node-id.js';
@@ -32,9 +32,9 @@ describe('NodeGetInfo', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(CsiError);
-    expect((err as CsiError).code).toBe(Code.FAILED_PRECONDITION);
-    expect((err as CsiError).message).toMatch(/over the 192-byte limit/);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).kind).toBe('precondition');
+    expect((err as DriverError).message).toMatch(/over the 192-byte limit/);
   });
 
   it('just fits at 192 bytes', () => {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError, type ErrorKind } from '../../util/errors.js';
 import { isStrictlyUnder, resolveUnderKubelet, resolveVolumePath } from './paths.js';
 
 let base: string;
@@ -28,30 +28,30 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-async function codeOf(p: Promise<unknown>): Promise<Code | 'ok'> {
+async function codeOf(p: Promise<unknown>): Promise<ErrorKind | 'ok'> {
   try {
     await p;
     return 'ok';
   } catch (err) {
-    if (err instanceof CsiError) return err.code;
+    if (err instanceof DriverError) return err.kind;
     throw err;
   }
 }
 
 describe('resolveUnderKubelet', () => {
-  const cases: [string, () => string | undefined, Code | 'ok'][] = [
-    ['missing', () => undefined, Code.INVALID_ARGUMENT],
-    ['empty', () => '', Code.INVALID_ARGUMENT],
-    ['relative', () => 'pods/p1/volumes/x', Code.INVALID_ARGUMENT],
-    ['dot-dot inside the root', () => `${kubelet}/pods/../pods/p1/x`, Code.INVALID_ARGUMENT],
-    ['dot-dot leaving the root', () => `${kubelet}/../elsewhere/x`, Code.INVALID_ARGUMENT],
-    ['outside the root', () => `${outside}/x`, Code.INVALID_ARGUMENT],
-    ['the root itself', () => kubelet, Code.INVALID_ARGUMENT],
-    ['a sibling sharing the prefix', () => `${kubelet}-evil/x`, Code.INVALID_ARGUMENT],
-    ['NUL byte', () => `${kubelet}/pods/a\0b`, Code.INVALID_ARGUMENT],
-    ['symlink escape (existing)', () => `${kubelet}/pods/escape`, Code.INVALID_ARGUMENT],
-    ['symlink escape (below, not yet created)', () => `${kubelet}/pods/escape/new/target`, Code.INVALID_ARGUMENT],
-    ['dangling symlink', () => `${kubelet}/pods/dangling`, Code.INVALID_ARGUMENT],
+  const cases: [string, () => string | undefined, ErrorKind | 'ok'][] = [
+    ['missing', () => undefined, 'invalid'],
+    ['empty', () => '', 'invalid'],
+    ['relative', () => 'pods/p1/volumes/x', 'invalid'],
+    ['dot-dot inside the root', () => `${kubelet}/pods/../pods/p1/x`, 'invalid'],
+    ['dot-dot leaving the root', () => `${kubelet}/../elsewhere/x`, 'invalid'],
+    ['outside the root', () => `${outside}/x`, 'invalid'],
+    ['the root itself', () => kubelet, 'invalid'],
+    ['a sibling sharing the prefix', () => `${kubelet}-evil/x`, 'invalid'],
+    ['NUL byte', () => `${kubelet}/pods/a\0b`, 'invalid'],
+    ['symlink escape (existing)', () => `${kubelet}/pods/escape`, 'invalid'],
+    ['symlink escape (below, not yet created)', () => `${kubelet}/pods/escape/new/target`, 'invalid'],
+    ['dangling symlink', () => `${kubelet}/pods/dangling`, 'invalid'],
     ['existing directory', () => `${kubelet}/pods/p1/volumes`, 'ok'],
     ['not yet created', () => `${kubelet}/pods/p1/volumes/new/mount`, 'ok'],
     ['symlink staying inside', () => `${kubelet}/pods/inside/volumes`, 'ok'],
@@ -75,11 +75,11 @@ describe('resolveUnderKubelet', () => {
     const link = join(base, 'kubelet-link');
     await symlink(kubelet, link);
     expect(await resolveUnderKubelet('p', `${link}/pods/p1/volumes/x`, link)).toBe(`${kubelet}/pods/p1/volumes/x`);
-    expect(await codeOf(resolveUnderKubelet('p', `${link}/pods/escape/x`, link))).toBe(Code.INVALID_ARGUMENT);
+    expect(await codeOf(resolveUnderKubelet('p', `${link}/pods/escape/x`, link))).toBe('invalid');
   });
 
   it('fails as INTERNAL when the kubelet root does not exist (configuration error)', async () => {
-    expect(await codeOf(resolveUnderKubelet('p', `${base}/nope/x/y`, `${base}/nope`))).toBe(Code.INTERNAL);
+    expect(await codeOf(resolveUnderKubelet('p', `${base}/nope/x/y`, `${base}/nope`))).toBe('internal');
   });
 });
 
@@ -98,10 +98,10 @@ describe('isStrictlyUnder', () => {
 
 describe('resolveVolumePath (stats and expand lookups)', () => {
   it.each([
-    ['missing', '', Code.INVALID_ARGUMENT],
-    ['relative (csi-sanity "some/path")', 'some/path', Code.NOT_FOUND],
-    ['outside the root', '/etc', Code.NOT_FOUND],
-    ['symlink escape', '/ESCAPE', Code.NOT_FOUND],
+    ['missing', '', 'invalid'],
+    ['relative (csi-sanity "some/path")', 'some/path', 'not-found'],
+    ['outside the root', '/etc', 'not-found'],
+    ['symlink escape', '/ESCAPE', 'not-found'],
     ['under the root', '/UNDER', 'ok'],
   ] as const)('%s → %s', async (_n, raw, want) => {
     const path = raw === '/ESCAPE' ? `${kubelet}/pods/escape/x` : raw === '/UNDER' ? `${kubelet}/pods/p1/volumes` : raw;

@@ -1,6 +1,6 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { Code, CsiError, internal, invalidArgument, notFound } from '../../util/errors.js';
+import { DriverError, internal, invalidArgument, notFound } from '../../util/errors.js';
 
 /**
  * Paths in node requests (staging and target paths) are where this privileged plugin mounts,
@@ -84,7 +84,7 @@ export async function resolveVolumePath(field: string, raw: string | undefined, 
   try {
     return await resolveUnderKubelet(field, raw, kubeletDir);
   } catch (err) {
-    if (err instanceof CsiError && err.code === Code.INVALID_ARGUMENT) throw notFound(`no volume can be at ${field}: ${err.message}`);
+    if (err instanceof DriverError && err.kind === 'invalid') throw notFound(`no volume can be at ${field}: ${err.message}`);
     throw err;
   }
 }

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { VolumeCapability__Output } from '../../generated/csi/v1/VolumeCapability.js';
-import { Code, CsiError } from '../../util/errors.js';
+import { DriverError, type ErrorKind } from '../../util/errors.js';
 import { capacityRange, requireCapability, requireVolumeId, sameCapability, type NodeCapability } from './requests.js';
 
-function code(fn: () => unknown): Code | 'ok' {
+function code(fn: () => unknown): ErrorKind | 'ok' {
   try {
     fn();
     return 'ok';
   } catch (err) {
-    if (err instanceof CsiError) return err.code;
+    if (err instanceof DriverError) return err.kind;
     throw err;
   }
 }
@@ -20,10 +20,10 @@ const block = (mode = 'SINGLE_NODE_WRITER'): VolumeCapability__Output =>
 
 describe('requireVolumeId', () => {
   it.each([
-    ['', Code.INVALID_ARGUMENT],
-    ['a/b', Code.INVALID_ARGUMENT],
-    ['a\nb', Code.INVALID_ARGUMENT],
-    ['x'.repeat(257), Code.INVALID_ARGUMENT],
+    ['', 'invalid'],
+    ['a/b', 'invalid'],
+    ['a\nb', 'invalid'],
+    ['x'.repeat(257), 'invalid'],
     ['0f9a4c1e-7b7e-4a3c-9f00-2b1c0d8e4f11', 'ok'],
     ['x'.repeat(256), 'ok'],
   ] as const)('%j → %s', (id, want) => {
@@ -32,16 +32,16 @@ describe('requireVolumeId', () => {
 });
 
 describe('requireCapability', () => {
-  const cases: [string, VolumeCapability__Output | null, Code | 'ok'][] = [
-    ['missing', null, Code.INVALID_ARGUMENT],
-    ['no access type', { access_mode: { mode: 'SINGLE_NODE_WRITER' } } as VolumeCapability__Output, Code.INVALID_ARGUMENT],
-    ['no access mode', { access_type: 'block', block: {}, access_mode: null } as VolumeCapability__Output, Code.INVALID_ARGUMENT],
-    ['UNKNOWN access mode', block('UNKNOWN'), Code.INVALID_ARGUMENT],
-    ['unsupported fs', mount('ntfs'), Code.INVALID_ARGUMENT],
-    ['mount flag outside the allow-list', mount('ext4', ['suid']), Code.INVALID_ARGUMENT],
-    ['comma-smuggled flag', mount('ext4', ['noatime,exec']), Code.INVALID_ARGUMENT],
-    ['volume_mount_group', mount('ext4', [], 'SINGLE_NODE_WRITER', { volume_mount_group: '1000' }), Code.INVALID_ARGUMENT],
-    ['multi-node writer mount', mount('ext4', [], 'MULTI_NODE_MULTI_WRITER'), Code.INVALID_ARGUMENT],
+  const cases: [string, VolumeCapability__Output | null, ErrorKind | 'ok'][] = [
+    ['missing', null, 'invalid'],
+    ['no access type', { access_mode: { mode: 'SINGLE_NODE_WRITER' } } as VolumeCapability__Output, 'invalid'],
+    ['no access mode', { access_type: 'block', block: {}, access_mode: null } as VolumeCapability__Output, 'invalid'],
+    ['UNKNOWN access mode', block('UNKNOWN'), 'invalid'],
+    ['unsupported fs', mount('ntfs'), 'invalid'],
+    ['mount flag outside the allow-list', mount('ext4', ['suid']), 'invalid'],
+    ['comma-smuggled flag', mount('ext4', ['noatime,exec']), 'invalid'],
+    ['volume_mount_group', mount('ext4', [], 'SINGLE_NODE_WRITER', { volume_mount_group: '1000' }), 'invalid'],
+    ['multi-node writer mount', mount('ext4', [], 'MULTI_NODE_MULTI_WRITER'), 'invalid'],
     ['multi-node writer block', block('MULTI_NODE_MULTI_WRITER'), 'ok'],
     ['multi-node reader mount', mount('ext4', [], 'MULTI_NODE_READER_ONLY'), 'ok'],
     ['default fs', mount(''), 'ok'],
@@ -97,10 +97,10 @@ describe('capacityRange', () => {
     expect(capacityRange(range)).toEqual(want);
   });
   it.each([
-    [{ required_bytes: 'abc', limit_bytes: '0' }, Code.INVALID_ARGUMENT],
-    [{ required_bytes: '-5', limit_bytes: '0' }, Code.INVALID_ARGUMENT],
-    [{ required_bytes: '99999999999999999999', limit_bytes: '0' }, Code.INVALID_ARGUMENT],
-    [{ required_bytes: '20', limit_bytes: '10' }, Code.OUT_OF_RANGE],
+    [{ required_bytes: 'abc', limit_bytes: '0' }, 'invalid'],
+    [{ required_bytes: '-5', limit_bytes: '0' }, 'invalid'],
+    [{ required_bytes: '99999999999999999999', limit_bytes: '0' }, 'invalid'],
+    [{ required_bytes: '20', limit_bytes: '10' }, 'out-of-range'],
   ])('%j → %s', (range, want) => {
     expect(code(() => capacityRange(range))).toBe(want);
   });

@@ -9,6 +9,7 @@ import type { Exec } from '../../host/exec.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { encodePublishContext } from '../publish-context.js';
+import { buildNodeHost } from '../../app/node-host.js';
 import { createNodeService, type NodeService } from './index.js';
 import { loadOrCreateNodeKey } from './key-store.js';
 import { STASH_FILE } from './stash.js';
@@ -60,19 +61,24 @@ afterEach(async () => {
 });
 
 async function service(calls: Calls, opts: { already?: AttachedDevice; device: AttachedDevice }): Promise<NodeService> {
+  const stateDir = join(base, 'state');
   return createNodeService({
-    exec: noExec,
+    host: buildNodeHost({
+      exec: noExec,
+      log: silentLogger(),
+      stateDir,
+      connectors: fakeConnectors(calls, opts),
+      // The host programs of a real node: this test's host need not have iscsiadm.
+      programs: { missing: () => Promise.resolve([]) },
+    }),
     nodeName: 'n1',
-    stateDir: join(base, 'state'),
+    stateDir,
     kubeletDir: kubelet,
     nodeIp: '10.0.0.7',
     registry: new MemoryRegistry(),
     multipath: 'off',
     iscsiInitiatorFile: join(base, 'no-initiator'),
     log: silentLogger(),
-    connectors: fakeConnectors(calls, opts),
-    // The host programs of a real node: this test's host need not have iscsiadm.
-    programs: { missing: () => Promise.resolve([]) },
   });
 }
 
@@ -132,7 +138,7 @@ describe('iSCSI stage through a scripted connector', () => {
     const calls: Calls = { connect: [], disconnect: [] };
     const svc = await service(calls, { device: { path: '/dev/sdz' } });
     const { staging, req } = await stageReq(svc, `iqn.2010-10.org.openstack:volume-${OTHER}`);
-    await expect(call(svc, 'NodeStageVolume', req)).rejects.toMatchObject({ code: 9, message: expect.stringContaining(OTHER) });
+    await expect(call(svc, 'NodeStageVolume', req)).rejects.toMatchObject({ kind: 'precondition', message: expect.stringContaining(OTHER) });
     expect(calls.connect).toHaveLength(1);
     expect(calls.disconnect).toHaveLength(1);
     expect(await readdir(staging)).toEqual([]);
@@ -142,7 +148,7 @@ describe('iSCSI stage through a scripted connector', () => {
     const calls: Calls = { connect: [], disconnect: [] };
     const svc = await service(calls, { already: { path: '/dev/sdz' }, device: { path: '/dev/sdz' } });
     const { req } = await stageReq(svc, `iqn.2010-10.org.openstack:volume-${OTHER}`);
-    await expect(call(svc, 'NodeStageVolume', req)).rejects.toMatchObject({ code: 9 });
+    await expect(call(svc, 'NodeStageVolume', req)).rejects.toMatchObject({ kind: 'precondition' });
     expect(calls.connect).toHaveLength(0);
     expect(calls.disconnect).toHaveLength(0);
   });
@@ -153,7 +159,7 @@ describe('iSCSI stage through a scripted connector', () => {
     const { req } = await stageReq(svc, `iqn.2010-10.org.openstack:volume-${VOL}`);
     const { generateNodeKeyPair } = await import('../../util/seal.js');
     req.publish_context = encodePublishContext(conn(`iqn.2010-10.org.openstack:volume-${VOL}`), 'a', VOL, generateNodeKeyPair().publicKey);
-    await expect(call(svc, 'NodeStageVolume', req)).rejects.toMatchObject({ code: 3, message: expect.stringMatching(/another node/) });
+    await expect(call(svc, 'NodeStageVolume', req)).rejects.toMatchObject({ kind: 'invalid', message: expect.stringMatching(/another node/) });
     expect(calls.connect).toHaveLength(0);
   });
 
@@ -164,7 +170,7 @@ describe('iSCSI stage through a scripted connector', () => {
     const ac = new AbortController();
     ac.abort(new Error('deadline'));
     const handler = svc.handlers.NodeStageVolume as unknown as Handler;
-    await expect(handler(req, { requestId: 't', signal: ac.signal, log: silentLogger() })).rejects.toMatchObject({ code: 9 });
+    await expect(handler(req, { requestId: 't', signal: ac.signal, log: silentLogger() })).rejects.toMatchObject({ kind: 'precondition' });
     expect(calls.disconnect).toHaveLength(0);
   });
 });

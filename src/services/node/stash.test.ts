@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IscsiConnection } from '../../brick/connection-data.js';
-import { Code } from '../../util/errors.js';
+
 import { assertStashSlotFree, findStash, readStashAt, removeStash, STASH_FILE, stashPath, writeStash, type Stash } from './stash.js';
 
 let base: string;
@@ -106,7 +106,7 @@ describe('stash', () => {
       device: '/dev/loop1',
     });
     expect(await findStash(b, { stagingMounted: false })).toBeUndefined();
-    await expect(assertStashSlotFree(b)).rejects.toMatchObject({ code: Code.FAILED_PRECONDITION });
+    await expect(assertStashSlotFree(b)).rejects.toMatchObject({ kind: 'precondition' });
     await expect(assertStashSlotFree(a)).resolves.toBeUndefined();
   });
 
@@ -115,8 +115,8 @@ describe('stash', () => {
     const path = stashPath(stagingPath, 'mount');
     expect(await readStashAt(path)).toBeUndefined();
     await writeFile(path, '{"version":1,"volumeId":"v"}');
-    await expect(readStashAt(path)).rejects.toMatchObject({ code: Code.INTERNAL, message: expect.stringContaining(path) });
+    await expect(readStashAt(path)).rejects.toMatchObject({ kind: 'internal', message: expect.stringContaining(path) });
     await writeFile(path, 'garbage');
-    await expect(readStashAt(path)).rejects.toMatchObject({ code: Code.INTERNAL });
+    await expect(readStashAt(path)).rejects.toMatchObject({ kind: 'internal' });
   });
 });
