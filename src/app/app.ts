@@ -90,13 +90,14 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
     { ...config.global, authStrategy: config.blockStorage.authStrategy, cinderEndpoint: config.blockStorage.cinderEndpoint },
     { log: controllerLog },
   );
+  const waiter = {
+    // The cluster tag narrows the waiter's lists to this cluster's volumes when all it waits for carry it.
+    volumes: createVolumeWaiter(cinder, { log: controllerLog, clusterTag: { key: META_CLUSTER, value: config.blockStorage.clusterId } }),
+    snapshots: createSnapshotWaiter(cinder, { log: controllerLog }),
+  };
   const handlers = createControllerHandlers({
     cinder,
-    waiter: {
-      // The cluster tag narrows the waiter's lists to this cluster's volumes when all it waits for carry it.
-      volumes: createVolumeWaiter(cinder, { log: controllerLog, clusterTag: { key: META_CLUSTER, value: config.blockStorage.clusterId } }),
-      snapshots: createSnapshotWaiter(cinder, { log: controllerLog }),
-    },
+    waiter,
     clusterId: config.blockStorage.clusterId,
     registry,
     ignoreVolumeAz: config.blockStorage.ignoreVolumeAz,
@@ -105,7 +106,13 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
   // Probe is local readiness: the config loaded and the client built. It never calls Cinder.
   // Not implemented, so not advertised either (services/capabilities.ts).
   const rpcs: ControllerRpcs = { ...handlers, GetSnapshot: UNIMPLEMENTED, ControllerModifyVolume: UNIMPLEMENTED };
-  return { handlers: rpcs, ready: () => true, close: async () => cinder.close() };
+  const close = async (): Promise<void> => {
+    // The waiters' timers first: a tick must not reach a closed client.
+    waiter.volumes.stop();
+    waiter.snapshots.stop();
+    await cinder.close();
+  };
+  return { handlers: rpcs, ready: () => true, close };
 }
 
 async function buildNode(options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts<NodeRpcs>> {
@@ -115,6 +122,7 @@ async function buildNode(options: AppOptions, config: CloudConfig | undefined, r
   const { ExecaExec } = await import('../host/exec-execa.js');
   const exec = new ExecaExec({ mode: options.hostExec, log: nodeLog });
   const { buildNodeHost } = await import('./node-host.js');
+  const { nodeRpcs } = await import('../csi/node.js');
   // Programs are looked up in the root they run in: ours, the chroot's, or PID 1's.
   const hostRoot = options.hostExec === 'chroot' ? '/host' : options.hostExec === 'nsenter' ? '/proc/1/root' : '/';
   const maxVolumes = options.maxVolumesPerNode ?? config?.blockStorage.nodeVolumeAttachLimit;
@@ -132,7 +140,7 @@ async function buildNode(options: AppOptions, config: CloudConfig | undefined, r
   });
   if (!node.ready()) nodeLog.error('the node id cannot be built; NodeGetInfo will fail until this is fixed');
   else nodeLog.info({ nodeId: node.nodeId }, 'node plugin ready');
-  return { handlers: node.handlers, ready: () => node.ready(), close: async () => node.close() };
+  return { handlers: nodeRpcs(node.operations), ready: () => node.ready(), close: async () => node.close() };
 }
 
 function requireOption(v: string | undefined, flag: string): string {

@@ -19,6 +19,8 @@ type ResponseOf<H> = H extends handleUnaryCall<infer _Req, infer Res> ? Res : ne
 export const UNIMPLEMENTED = 'UNIMPLEMENTED';
 
 export type ServiceHandlers<S> = { [K in RpcNames<S>]: RpcHandler<RequestOf<S[K]>, ResponseOf<S[K]>> | typeof UNIMPLEMENTED };
+/** A service whose every RPC is implemented (none is UNIMPLEMENTED). */
+export type Implemented<H> = { [K in keyof H]: Exclude<H[K], typeof UNIMPLEMENTED> };
 export type ServicePolicies<S> = { [K in RpcNames<S>]?: MethodPolicy<RequestOf<S[K]>> };
 
 export type ControllerRpcs = ServiceHandlers<ControllerHandlers>;

@@ -29,7 +29,6 @@ const KEPT_MEMBERS: Record<string, string> = {
   'src/cinder/client.ts HttpCinderClient.listVolumeTypes': 'implements CinderClient.listVolumeTypes',
   'src/cinder/waiter.ts BatchedWaiter.active': 'tests and benchmarks read the waiter state',
   'src/cinder/waiter.ts BatchedWaiter.stats': 'tests and benchmarks read the waiter state',
-  'src/cinder/waiter.ts BatchedWaiter.stop': 'nothing stops the waiters at shutdown; their timers are unref-ed',
   'src/emulator/types.ts RunningEmulator.createApplicationCredential': 'the emulator is shipped; tests and benchmarks drive it in process',
   'src/emulator/types.ts RunningEmulator.expireTokens': 'the emulator is shipped; tests and benchmarks drive it in process',
   'src/emulator/types.ts RunningEmulator.resetStats': 'the emulator is shipped; tests and benchmarks drive it in process',

@@ -10,6 +10,8 @@ import { ExecaExec } from '../../src/host/exec-execa.js';
 import { parseMountInfo } from '../../src/host/mountinfo.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { mapError } from '../../src/csi/error-map.js';
+import { nodeRpcs } from '../../src/csi/node.js';
+import type { NodeRpcs } from '../../src/csi/service-types.js';
 import { buildNodeHost } from '../../src/app/node-host.js';
 import { createNodeService, type NodeService } from '../../src/services/node/index.js';
 import { encodePublishContext } from '../../src/services/publish-context.js';
@@ -89,7 +91,7 @@ export async function createHarness(): Promise<Harness> {
     svc,
     registry,
     call: async <T>(method: string, req: Record<string, unknown>): Promise<T> => {
-      const handler = h.svc.handlers[method as keyof NodeService['handlers']] as unknown as ((r: unknown, c: RpcContext) => Promise<T>) | undefined;
+      const handler = nodeRpcs(h.svc.operations)[method as keyof NodeRpcs] as unknown as ((r: unknown, c: RpcContext) => Promise<T>) | undefined;
       if (!handler) throw new Error(`no handler ${method}`);
       try {
         return await handler(req, ctx());
@@ -132,7 +134,15 @@ export async function createHarness(): Promise<Harness> {
       const mounts = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'))
         .map((m) => m.mountPoint)
         .filter((p) => p === base || p.startsWith(`${base}/`));
-      return { mounts, loops: await loopsUnder(base) };
+      // `losetup -d` of a loop that another process still holds open (any process on the host
+      // probing block devices) only marks it autoclear: the kernel detaches it at the last close.
+      // Such a loop is given two seconds; one still there after that was never detached.
+      let loops = await loopsUnder(base);
+      for (let waited = 0; loops.length > 0 && waited < 2_000; waited += 100) {
+        await new Promise((r) => setTimeout(r, 100));
+        loops = await loopsUnder(base);
+      }
+      return { mounts, loops };
     },
     async cleanup() {
       const { mounts } = await h.leftovers();

@@ -1,11 +1,9 @@
 import { connectorFor } from '../../brick/connectors.js';
-import type { NodeExpandVolumeRequest__Output } from '../../generated/csi/v1/NodeExpandVolumeRequest.js';
-import type { NodeExpandVolumeResponse } from '../../generated/csi/v1/NodeExpandVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
 import { failedPrecondition, notFound } from '../../util/errors.js';
 import { mountOfDeviceAt, pathKind, sameFilesystem } from './devices.js';
 import { resolveUnderKubelet, resolveVolumePath } from './paths.js';
-import { capacityRange, requireCapability, requireVolumeId } from './requests.js';
+import type { ExpandRequest } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 import { findStash, type Stash } from './stash.js';
 import { listStashes } from './orphans.js';
@@ -21,17 +19,16 @@ import { verifyIdentity } from './identity-check.js';
  */
 export async function nodeExpand(
   rt: NodeRuntime,
-  req: NodeExpandVolumeRequest__Output,
+  req: ExpandRequest,
   ctx: RpcContext,
-): Promise<NodeExpandVolumeResponse> {
-  const volumeId = requireVolumeId(req.volume_id);
-  const volumePath = await resolveVolumePath('volume_path', req.volume_path, rt.kubeletDir);
-  const { requiredBytes } = capacityRange(req.capacity_range);
-  const cap = req.volume_capability ? requireCapability(req.volume_capability) : undefined;
+): Promise<{ capacityBytes: number }> {
+  const { volumeId, capability: cap } = req;
+  const volumePath = await resolveVolumePath('volume_path', req.volumePath, rt.kubeletDir);
+  const { requiredBytes } = req.capacity;
   if ((await pathKind(volumePath)) === undefined) throw notFound(`volume_path ${volumePath} does not exist`);
 
-  const stash = req.staging_target_path
-    ? await stashAt(rt, await resolveUnderKubelet('staging_target_path', req.staging_target_path, rt.kubeletDir))
+  const stash = req.stagingTargetPath
+    ? await stashAt(rt, await resolveUnderKubelet('staging_target_path', req.stagingTargetPath, rt.kubeletDir))
     : await stashBehind(rt, volumePath, volumeId);
   if (!stash || stash.volumeId !== volumeId) throw notFound(`volume ${volumeId} is not staged on this node (no stage record found)`);
   const log = ctx.log.child({ volumeId, volumePath });
@@ -59,7 +56,7 @@ export async function nodeExpand(
   } else {
     log.info({ device: device.path, sizeBytes: size }, 'block volume rescanned');
   }
-  return { capacity_bytes: String(size) };
+  return { capacityBytes: size };
 }
 
 async function stashAt(rt: NodeRuntime, stagingPath: string): Promise<Stash | undefined> {

@@ -1,12 +1,5 @@
-import type { NodeExpandVolumeRequest__Output } from '../../generated/csi/v1/NodeExpandVolumeRequest.js';
-import type { NodeGetVolumeStatsRequest__Output } from '../../generated/csi/v1/NodeGetVolumeStatsRequest.js';
-import type { NodePublishVolumeRequest__Output } from '../../generated/csi/v1/NodePublishVolumeRequest.js';
-import type { NodeStageVolumeRequest__Output } from '../../generated/csi/v1/NodeStageVolumeRequest.js';
-import type { NodeUnpublishVolumeRequest__Output } from '../../generated/csi/v1/NodeUnpublishVolumeRequest.js';
-import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/NodeUnstageVolumeRequest.js';
 import type { Logger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
-import { NODE_CAPABILITIES } from '../capabilities.js';
 import { keyFingerprint } from '../node-id.js';
 import type { ConnectorRegistry } from '../node-registry/registry.js';
 import { nodeExpand } from './expand.js';
@@ -15,8 +8,9 @@ import { ConnectorPublisher } from './connector-publisher.js';
 import { sweepOrphansAtStart } from './orphans.js';
 import { gatherConnectorFacts, type MultipathPolicy } from './connector-facts.js';
 import { loadOrCreateNodeKeys } from './key-store.js';
-import { makeNodeId, nodeGetInfo, type NodeIdResult } from './node-info.js';
+import { makeNodeId, nodeGetInfo, type NodeIdResult, type NodeInfo } from './node-info.js';
 import { nodePublish } from './publish.js';
+import type { ExpandRequest, PublishRequest, StageRequest, StatsRequest, UnpublishRequest, UnstageRequest, VolumeStats } from './requests.js';
 import type { NodeHost, NodeRuntime } from './runtime.js';
 import { nodeStage } from './stage.js';
 import { nodeGetVolumeStats } from './stats.js';
@@ -47,11 +41,19 @@ export interface NodeDeps {
   sweepAtStart?: boolean;
 }
 
-/** One handler per CSI Node RPC, taking the request and answering the response of its RPC. */
-export type NodeHandlers = ReturnType<typeof nodeHandlers>;
+/** The node's use cases, on validated requests (the gRPC edge, src/csi/node.ts, adapts them). */
+export interface NodeOperations {
+  info(): NodeInfo;
+  stage(req: StageRequest, ctx: RpcContext): Promise<void>;
+  unstage(req: UnstageRequest, ctx: RpcContext): Promise<void>;
+  publish(req: PublishRequest, ctx: RpcContext): Promise<void>;
+  unpublish(req: UnpublishRequest, ctx: RpcContext): Promise<void>;
+  stats(req: StatsRequest, ctx: RpcContext): Promise<VolumeStats>;
+  expand(req: ExpandRequest, ctx: RpcContext): Promise<{ capacityBytes: number }>;
+}
 
 export interface NodeService {
-  handlers: NodeHandlers;
+  operations: NodeOperations;
   /** Local readiness for Probe: the node key is loaded and the node id could be built. */
   ready(): boolean;
   /** '' when it could not be built (NodeGetInfo then fails with the reason). */
@@ -94,19 +96,18 @@ export async function createNodeService(deps: NodeDeps): Promise<NodeService> {
 
   if (deps.sweepAtStart ?? true) await sweepOrphansAtStart(rt.connectors, deps.kubeletDir, deps.stateDir, deps.log);
 
-  const handlers = nodeHandlers(rt, id, deps);
-  return { handlers, ready: () => id.ok, nodeId: id.ok ? id.nodeId : '', close: () => publisher.stop() };
+  const operations = nodeOperations(rt, id, deps);
+  return { operations, ready: () => id.ok, nodeId: id.ok ? id.nodeId : '', close: () => publisher.stop() };
 }
 
-function nodeHandlers(rt: NodeRuntime, id: NodeIdResult, deps: Pick<NodeDeps, 'maxVolumesPerNode' | 'zone'>) {
+function nodeOperations(rt: NodeRuntime, id: NodeIdResult, deps: Pick<NodeDeps, 'maxVolumesPerNode' | 'zone'>): NodeOperations {
   return {
-    NodeGetInfo: () => Promise.resolve(nodeGetInfo(id, { maxVolumesPerNode: deps.maxVolumesPerNode, zone: deps.zone })),
-    NodeGetCapabilities: () => Promise.resolve({ capabilities: NODE_CAPABILITIES.map((type) => ({ rpc: { type } })) }),
-    NodeStageVolume: (req: NodeStageVolumeRequest__Output, ctx: RpcContext) => nodeStage(rt, req, ctx),
-    NodeUnstageVolume: (req: NodeUnstageVolumeRequest__Output, ctx: RpcContext) => nodeUnstage(rt, req, ctx),
-    NodePublishVolume: (req: NodePublishVolumeRequest__Output, ctx: RpcContext) => nodePublish(rt, req, ctx),
-    NodeUnpublishVolume: (req: NodeUnpublishVolumeRequest__Output, ctx: RpcContext) => nodeUnpublish(rt, req, ctx),
-    NodeGetVolumeStats: (req: NodeGetVolumeStatsRequest__Output, ctx: RpcContext) => nodeGetVolumeStats(rt, req, ctx),
-    NodeExpandVolume: (req: NodeExpandVolumeRequest__Output, ctx: RpcContext) => nodeExpand(rt, req, ctx),
+    info: () => nodeGetInfo(id, { maxVolumesPerNode: deps.maxVolumesPerNode, zone: deps.zone }),
+    stage: (req, ctx) => nodeStage(rt, req, ctx),
+    unstage: (req, ctx) => nodeUnstage(rt, req, ctx),
+    publish: (req, ctx) => nodePublish(rt, req, ctx),
+    unpublish: (req, ctx) => nodeUnpublish(rt, req, ctx),
+    stats: (req, ctx) => nodeGetVolumeStats(rt, req, ctx),
+    expand: (req, ctx) => nodeExpand(rt, req, ctx),
   };
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { DriverError } from '../../util/errors.js';
-import { TOPOLOGY_ZONE_KEY } from '../../util/package-info.js';
 import { generateNodeKeyPair } from '../../util/seal.js';
 import { parseNodeId } from '../node-id.js';
 import { makeNodeId, nodeGetInfo } from './node-info.js';
@@ -11,15 +10,16 @@ describe('NodeGetInfo', () => {
   it('returns a node id that round-trips, with limit and zone', () => {
     const id = makeNodeId({ nodeName: 'worker-1', ip: '10.0.0.5', iqn: 'iqn.1993-08.org.debian:01:abc', publicKey: key });
     const res = nodeGetInfo(id, { maxVolumesPerNode: 24, zone: 'az-1' });
-    expect(parseNodeId(res.node_id ?? '')).toEqual({ nodeName: 'worker-1', ip: '10.0.0.5', iqn: 'iqn.1993-08.org.debian:01:abc', publicKey: key });
-    expect(res.max_volumes_per_node).toBe('24');
-    expect(res.accessible_topology).toEqual({ segments: { [TOPOLOGY_ZONE_KEY]: 'az-1' } });
+    expect(parseNodeId(res.nodeId)).toEqual({ nodeName: 'worker-1', ip: '10.0.0.5', iqn: 'iqn.1993-08.org.debian:01:abc', publicKey: key });
+    expect(res.maxVolumesPerNode).toBe(24);
+    expect(res.zone).toBe('az-1');
   });
 
   it('omits the limit and topology when not configured', () => {
     const res = nodeGetInfo(makeNodeId({ nodeName: 'n', ip: '::1', publicKey: key }), {});
-    expect(res.max_volumes_per_node).toBeUndefined();
-    expect(res.accessible_topology).toBeUndefined();
+    expect(res.maxVolumesPerNode).toBeUndefined();
+    expect(res.zone).toBeUndefined();
+    expect(nodeGetInfo(makeNodeId({ nodeName: 'n', ip: '::1', publicKey: key }), { maxVolumesPerNode: 0 }).maxVolumesPerNode).toBeUndefined();
   });
 
   it('fails with a clear message when the node id would exceed 192 bytes', () => {

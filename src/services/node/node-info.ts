@@ -1,6 +1,4 @@
-import type { NodeGetInfoResponse } from '../../generated/csi/v1/NodeGetInfoResponse.js';
 import { failedPrecondition } from '../../util/errors.js';
-import { TOPOLOGY_ZONE_KEY } from '../../util/package-info.js';
 import { formatNodeId, type NodeIdentity } from '../node-id.js';
 
 /**
@@ -19,16 +17,19 @@ export function makeNodeId(identity: NodeIdentity): NodeIdResult {
   }
 }
 
-export function nodeGetInfo(
-  id: NodeIdResult,
-  opts: { maxVolumesPerNode?: number; zone?: string },
-): NodeGetInfoResponse {
+/** What NodeGetInfo tells the CO about this node. */
+export interface NodeInfo {
+  nodeId: string;
+  /** Only a positive limit: 0 means "no limit" to the CO. */
+  maxVolumesPerNode?: number;
+  zone?: string;
+}
+
+export function nodeGetInfo(id: NodeIdResult, opts: { maxVolumesPerNode?: number; zone?: string }): NodeInfo {
   if (!id.ok) throw failedPrecondition(id.reason);
-  const res: NodeGetInfoResponse = { node_id: id.nodeId };
-  // 0 means "no limit" to the CO; only a positive limit is sent.
-  if (opts.maxVolumesPerNode !== undefined && opts.maxVolumesPerNode > 0) {
-    res.max_volumes_per_node = String(opts.maxVolumesPerNode);
-  }
-  if (opts.zone) res.accessible_topology = { segments: { [TOPOLOGY_ZONE_KEY]: opts.zone } };
-  return res;
+  return {
+    nodeId: id.nodeId,
+    ...(opts.maxVolumesPerNode !== undefined && opts.maxVolumesPerNode > 0 ? { maxVolumesPerNode: opts.maxVolumesPerNode } : {}),
+    ...(opts.zone ? { zone: opts.zone } : {}),
+  };
 }

@@ -1,15 +1,13 @@
 import { mkdir, open as openFile, realpath, rmdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { connectorFor } from '../../brick/connectors.js';
-import type { NodePublishVolumeRequest__Output } from '../../generated/csi/v1/NodePublishVolumeRequest.js';
-import type { NodePublishVolumeResponse } from '../../generated/csi/v1/NodePublishVolumeResponse.js';
 import type { MountInfo } from '../../host/mountinfo.js';
 import type { RpcContext } from '../../util/context.js';
 import { alreadyExists, errorMessage, failedPrecondition, invalidArgument } from '../../util/errors.js';
 import { isSameBlockDevice, pathKind, sameFilesystem } from './devices.js';
 import { verifyIdentity } from './identity-check.js';
 import { resolveUnderKubelet } from './paths.js';
-import { requireCapability, requireVolumeId } from './requests.js';
+import type { PublishRequest } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 import { createReadOnlyLayer, isReadOnlyDevice, readOnlyLayerAt, removeReadOnlyLayer } from './ro-layer.js';
 import { findStash, type Stash } from './stash.js';
@@ -25,15 +23,14 @@ const BIND_FLAGS: ReadonlySet<string> = new Set(['nodev', 'nosuid', 'noexec', 'n
  */
 export async function nodePublish(
   rt: NodeRuntime,
-  req: NodePublishVolumeRequest__Output,
+  req: PublishRequest,
   ctx: RpcContext,
-): Promise<NodePublishVolumeResponse> {
-  const volumeId = requireVolumeId(req.volume_id);
-  const targetPath = await resolveUnderKubelet('target_path', req.target_path, rt.kubeletDir);
-  const cap = requireCapability(req.volume_capability);
+): Promise<void> {
+  const { volumeId, capability: cap } = req;
+  const targetPath = await resolveUnderKubelet('target_path', req.targetPath, rt.kubeletDir);
   // The spec's code for a missing staging path when STAGE_UNSTAGE_VOLUME is advertised.
-  if (!req.staging_target_path) throw failedPrecondition('staging_target_path is required: this plugin stages volumes before publishing them');
-  const stagingPath = await resolveUnderKubelet('staging_target_path', req.staging_target_path, rt.kubeletDir);
+  if (!req.stagingTargetPath) throw failedPrecondition('staging_target_path is required: this plugin stages volumes before publishing them');
+  const stagingPath = await resolveUnderKubelet('staging_target_path', req.stagingTargetPath, rt.kubeletDir);
   if (targetPath === stagingPath) throw invalidArgument('target_path must differ from staging_target_path');
 
   const stagingMount = await rt.mounter.mountInfo(stagingPath);
@@ -56,7 +53,6 @@ export async function nodePublish(
     await publishBlock(rt, stash, { targetPath, readOnly }, ctx);
   }
   log.info({ readOnly, accessType: cap.accessType }, 'volume published');
-  return {};
 }
 
 async function publishMount(

@@ -10,6 +10,8 @@ import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { encodePublishContext } from '../publish-context.js';
 import { buildNodeHost } from '../../app/node-host.js';
+import { nodeRpcs } from '../../csi/node.js';
+import type { NodeRpcs } from '../../csi/service-types.js';
 import { createNodeService, type NodeService } from './index.js';
 import { loadOrCreateNodeKey } from './key-store.js';
 import { STASH_FILE } from './stash.js';
@@ -93,7 +95,7 @@ function conn(iqn: string): IscsiConnection {
 }
 
 type Handler = (req: unknown, ctx: RpcContext) => Promise<unknown>;
-const call = (svc: NodeService, method: string, req: unknown): Promise<unknown> => (svc.handlers[method as keyof NodeService['handlers']] as unknown as Handler)(req, ctx());
+const call = (svc: NodeService, method: string, req: unknown): Promise<unknown> => (nodeRpcs(svc.operations)[method as keyof NodeRpcs] as unknown as Handler)(req, ctx());
 
 async function stageReq(_svc: NodeService, iqn: string) {
   const staging = join(kubelet, 'plugins/kubernetes.io/csi/volumeDevices/staging/pv1');
@@ -169,7 +171,7 @@ describe('iSCSI stage through a scripted connector', () => {
     const { req } = await stageReq(svc, `iqn.2010-10.org.openstack:volume-${OTHER}`);
     const ac = new AbortController();
     ac.abort(new Error('deadline'));
-    const handler = svc.handlers.NodeStageVolume as unknown as Handler;
+    const handler = nodeRpcs(svc.operations).NodeStageVolume as unknown as Handler;
     await expect(handler(req, { requestId: 't', signal: ac.signal, log: silentLogger() })).rejects.toMatchObject({ kind: 'precondition' });
     expect(calls.disconnect).toHaveLength(0);
   });

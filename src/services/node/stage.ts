@@ -2,8 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import type { ConnectionData } from '../../brick/connection-data.js';
 import type { AttachedDevice } from '../../brick/connector.js';
 import { connectorFor } from '../../brick/connectors.js';
-import type { NodeStageVolumeRequest__Output } from '../../generated/csi/v1/NodeStageVolumeRequest.js';
-import type { NodeStageVolumeResponse } from '../../generated/csi/v1/NodeStageVolumeResponse.js';
 import { blockdevSizeBytes } from '../../host/block-device.js';
 import { defaultMountOptions, isFsType } from '../../host/filesystem.js';
 import { timeLeft, type RpcContext } from '../../util/context.js';
@@ -13,7 +11,7 @@ import { decodePublishContext } from '../publish-context.js';
 import { mountOfDeviceAt } from './devices.js';
 import { verifyIdentity } from './identity-check.js';
 import { resolveUnderKubelet } from './paths.js';
-import { requireCapability, requireVolumeId, sameCapability, type MountCapability } from './requests.js';
+import { sameCapability, type MountCapability, type StageRequest } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 import { assertStashSlotFree, capabilityOfStash, findStash, removeStash, writeStash, type Stash } from './stash.js';
 import { indexStage, unindexStage } from './stage-index.js';
@@ -32,14 +30,13 @@ const RBD_SECRET_KEYS = ['userKey', 'key', 'keyring'];
  */
 export async function nodeStage(
   rt: NodeRuntime,
-  req: NodeStageVolumeRequest__Output,
+  req: StageRequest,
   ctx: RpcContext,
-): Promise<NodeStageVolumeResponse> {
-  const volumeId = requireVolumeId(req.volume_id);
-  const stagingPath = await resolveUnderKubelet('staging_target_path', req.staging_target_path, rt.kubeletDir);
-  const cap = requireCapability(req.volume_capability);
-  const { connection, attachmentId } = decodePublishContext(req.publish_context, volumeId, rt.key);
-  const source = req.volume_context?.[CTX_SOURCE];
+): Promise<void> {
+  const { volumeId, capability: cap } = req;
+  const stagingPath = await resolveUnderKubelet('staging_target_path', req.stagingTargetPath, rt.kubeletDir);
+  const { connection, attachmentId } = decodePublishContext(req.publishContext, volumeId, rt.key);
+  const source = req.volumeContext[CTX_SOURCE];
   await rt.tools.require({ transport: connection.type, ...(cap.accessType === 'mount' ? { fsType: cap.fsType } : {}) });
   const log = ctx.log.child({ volumeId, stagingPath });
 
@@ -67,7 +64,7 @@ export async function nodeStage(
         signal: ctx.signal,
         timeoutMs: Math.max(1_000, Math.min(rt.deviceTimeoutMs, timeLeft(ctx, 1_000))),
         ...rbdKey(connection, req.secrets),
-        exclusiveWriter: isSingleNodeWriter(req.volume_capability?.access_mode?.mode),
+        exclusiveWriter: req.singleNodeWriter,
       });
       const connected = device;
       // Only what this call connected is disconnected again: a device that was there before
@@ -101,18 +98,13 @@ export async function nodeStage(
       await mountStaged(rt, { volumeId, stagingPath, cap, device, readOnly, source, alreadyMounted: mounted !== undefined }, undo, ctx);
     }
     log.info({ device: device.path, accessType: cap.accessType }, 'volume staged');
-    return {};
   } catch (err) {
     if (shouldUndo(ctx.signal)) await undo.run(log);
     throw err;
   }
 }
 
-/** Read-write from one node only: another client with the volume open would be a second writer. */
-function isSingleNodeWriter(mode: unknown): boolean {
-  return typeof mode === 'string' && mode.startsWith('SINGLE_NODE_') && mode !== 'SINGLE_NODE_READER_ONLY';
-}
-
+/** The Ceph user's key from the node-stage secret, when the connection is RBD and one is given. */
 function rbdKey(conn: ConnectionData, secrets: Record<string, string> | undefined): { secretKey?: string } {
   if (conn.type !== 'rbd' || !secrets) return {};
   for (const k of RBD_SECRET_KEYS) {

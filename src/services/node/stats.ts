@@ -1,19 +1,15 @@
 import { blockdevSizeBytes } from '../../host/block-device.js';
 import type { MountInfo } from '../../host/mountinfo.js';
 import { statsOf } from '../../host/filesystem.js';
-import type { NodeGetVolumeStatsRequest__Output } from '../../generated/csi/v1/NodeGetVolumeStatsRequest.js';
-import type { NodeGetVolumeStatsResponse } from '../../generated/csi/v1/NodeGetVolumeStatsResponse.js';
-import type { VolumeCondition } from '../../generated/csi/v1/VolumeCondition.js';
-import type { VolumeUsage } from '../../generated/csi/v1/VolumeUsage.js';
 import type { RpcContext } from '../../util/context.js';
 import { errorMessage, notFound } from '../../util/errors.js';
 import { blockRdev, isSameBlockDevice, pathKind } from './devices.js';
 import { resolveUnderKubelet, resolveVolumePath } from './paths.js';
-import { requireVolumeId } from './requests.js';
+import type { StatsRequest, Usage, VolumeStats } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 import { findStash, type Stash } from './stash.js';
 
-const OK: VolumeCondition = { abnormal: false, message: 'volume is healthy' };
+const OK: VolumeStats['condition'] = { abnormal: false, message: 'volume is healthy' };
 
 /**
  * NodeGetVolumeStats: usage of a published (or staged) volume and its condition. A volume is
@@ -24,15 +20,15 @@ const OK: VolumeCondition = { abnormal: false, message: 'volume is healthy' };
  */
 export async function nodeGetVolumeStats(
   rt: NodeRuntime,
-  req: NodeGetVolumeStatsRequest__Output,
+  req: StatsRequest,
   ctx: RpcContext,
-): Promise<NodeGetVolumeStatsResponse> {
-  const volumeId = requireVolumeId(req.volume_id);
-  const volumePath = await resolveVolumePath('volume_path', req.volume_path, rt.kubeletDir);
+): Promise<VolumeStats> {
+  const { volumeId } = req;
+  const volumePath = await resolveVolumePath('volume_path', req.volumePath, rt.kubeletDir);
   const kind = await pathKind(volumePath);
   if (kind === undefined) throw notFound(`volume_path ${volumePath} does not exist`);
 
-  const stash = await stashFor(rt, volumeId, req.staging_target_path || undefined, volumePath);
+  const stash = await stashFor(rt, volumeId, req.stagingTargetPath, volumePath);
   const mount = await rt.mounter.mountInfo(volumePath);
   if (!stash && !mount) throw notFound(`volume ${volumeId} is not staged or published at ${volumePath}`);
 
@@ -52,9 +48,9 @@ async function stashFor(rt: NodeRuntime, volumeId: string, stagingRaw: string | 
   return found?.stash;
 }
 
-async function mountStats(volumePath: string, mount: MountInfo | undefined, stash: Stash | undefined): Promise<NodeGetVolumeStatsResponse> {
+async function mountStats(volumePath: string, mount: MountInfo | undefined, stash: Stash | undefined): Promise<VolumeStats> {
   if (!mount) {
-    return { usage: [], volume_condition: { abnormal: true, message: `${volumePath} is no longer a mount point` } };
+    return { usage: [], condition: { abnormal: true, message: `${volumePath} is no longer a mount point` } };
   }
   let condition = OK;
   if (stash && (await blockRdev(stash.device)) === undefined) {
@@ -63,11 +59,11 @@ async function mountStats(volumePath: string, mount: MountInfo | undefined, stas
     condition = { abnormal: true, message: `the ${mount.fsType} file system on ${mount.source} went read-only (I/O or file system errors?)` };
   }
   const s = await statsOf(volumePath);
-  const usage: VolumeUsage[] = [
-    { unit: 'BYTES', total: String(s.totalBytes), available: String(s.availableBytes), used: String(s.usedBytes) },
-    { unit: 'INODES', total: String(s.totalInodes), available: String(s.freeInodes), used: String(s.usedInodes) },
+  const usage: Usage[] = [
+    { unit: 'BYTES', total: s.totalBytes, available: s.availableBytes, used: s.usedBytes },
+    { unit: 'INODES', total: s.totalInodes, available: s.freeInodes, used: s.usedInodes },
   ];
-  return { usage, volume_condition: condition };
+  return { usage, condition: condition };
 }
 
 async function blockStats(
@@ -76,22 +72,22 @@ async function blockStats(
   mount: MountInfo | undefined,
   stash: Stash | undefined,
   ctx: RpcContext,
-): Promise<NodeGetVolumeStatsResponse> {
+): Promise<VolumeStats> {
   const device = stash?.device;
   // A block target is a bind mount of the device node onto a file; the staging path of a
   // block volume holds no mount at all, only the record.
   const isStagingPath = stash !== undefined && stash.stagingPath === volumePath;
   if (!isStagingPath && !mount) {
-    return { usage: [], volume_condition: { abnormal: true, message: `${volumePath} is no longer a mount point` } };
+    return { usage: [], condition: { abnormal: true, message: `${volumePath} is no longer a mount point` } };
   }
   const subject = isStagingPath ? device : volumePath;
   if (!subject || (await blockRdev(subject)) === undefined || (device && !isStagingPath && !(await isSameBlockDevice(volumePath, device)))) {
-    return { usage: [], volume_condition: { abnormal: true, message: `the device of the volume${device ? ` (${device})` : ''} is gone` } };
+    return { usage: [], condition: { abnormal: true, message: `the device of the volume${device ? ` (${device})` : ''} is gone` } };
   }
   try {
     const total = await blockdevSizeBytes(rt.exec, subject, ctx.signal);
-    return { usage: [{ unit: 'BYTES', total: String(total) }], volume_condition: OK };
+    return { usage: [{ unit: 'BYTES', total }], condition: OK };
   } catch (err) {
-    return { usage: [], volume_condition: { abnormal: true, message: `cannot read the size of ${subject}: ${errorMessage(err)}` } };
+    return { usage: [], condition: { abnormal: true, message: `cannot read the size of ${subject}: ${errorMessage(err)}` } };
   }
 }

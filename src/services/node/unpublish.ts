@@ -1,12 +1,10 @@
 import { lstat, rmdir, unlink } from 'node:fs/promises';
-import type { NodeUnpublishVolumeRequest__Output } from '../../generated/csi/v1/NodeUnpublishVolumeRequest.js';
-import type { NodeUnpublishVolumeResponse } from '../../generated/csi/v1/NodeUnpublishVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
 import { errorMessage, failedPrecondition, internal } from '../../util/errors.js';
 import { pathKind } from './devices.js';
 import { readOnlyLayerAt, removeReadOnlyLayer } from './ro-layer.js';
 import { resolveUnderKubelet } from './paths.js';
-import { requireVolumeId } from './requests.js';
+import type { UnpublishRequest } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 
 /** Mounts stacked on one target (a publish retried by hand) are peeled off up to this many. */
@@ -19,11 +17,11 @@ const MAX_STACKED = 4;
  */
 export async function nodeUnpublish(
   rt: NodeRuntime,
-  req: NodeUnpublishVolumeRequest__Output,
+  req: UnpublishRequest,
   ctx: RpcContext,
-): Promise<NodeUnpublishVolumeResponse> {
-  const volumeId = requireVolumeId(req.volume_id);
-  const targetPath = await resolveUnderKubelet('target_path', req.target_path, rt.kubeletDir);
+): Promise<void> {
+  const { volumeId } = req;
+  const targetPath = await resolveUnderKubelet('target_path', req.targetPath, rt.kubeletDir);
   const log = ctx.log.child({ volumeId, targetPath });
 
   // A read-only block publish bound its own loop layer: found before the unmount hides it.
@@ -53,7 +51,7 @@ export async function nodeUnpublish(
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return {};
+    if (code === 'ENOENT') return;
     if (code === 'ENOTEMPTY' || code === 'EEXIST') {
       throw failedPrecondition(`${targetPath} is not empty after unmounting (data written under the mount point?); left in place`);
     }
@@ -61,5 +59,5 @@ export async function nodeUnpublish(
     throw err;
   }
   log.info({ unmounted, removed: kind !== undefined }, 'volume unpublished');
-  return {};
+  return;
 }

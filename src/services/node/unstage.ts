@@ -1,11 +1,9 @@
 import { connectorFor } from '../../brick/connectors.js';
-import type { NodeUnstageVolumeRequest__Output } from '../../generated/csi/v1/NodeUnstageVolumeRequest.js';
-import type { NodeUnstageVolumeResponse } from '../../generated/csi/v1/NodeUnstageVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
 import { aborted, failedPrecondition } from '../../util/errors.js';
 import { unindexStage } from './stage-index.js';
 import { resolveUnderKubelet } from './paths.js';
-import { requireVolumeId } from './requests.js';
+import type { UnstageRequest } from './requests.js';
 import type { NodeRuntime } from './runtime.js';
 import { findStash, removeStash } from './stash.js';
 
@@ -17,11 +15,11 @@ import { findStash, removeStash } from './stash.js';
  */
 export async function nodeUnstage(
   rt: NodeRuntime,
-  req: NodeUnstageVolumeRequest__Output,
+  req: UnstageRequest,
   ctx: RpcContext,
-): Promise<NodeUnstageVolumeResponse> {
-  const volumeId = requireVolumeId(req.volume_id);
-  const stagingPath = await resolveUnderKubelet('staging_target_path', req.staging_target_path, rt.kubeletDir);
+): Promise<void> {
+  const { volumeId } = req;
+  const stagingPath = await resolveUnderKubelet('staging_target_path', req.stagingTargetPath, rt.kubeletDir);
   const log = ctx.log.child({ volumeId, stagingPath });
 
   const mount = await rt.mounter.mountInfo(stagingPath);
@@ -49,7 +47,7 @@ export async function nodeUnstage(
     // No record: nothing this plugin staged here (or a stage that never reached its record,
     // which then also never connected). Idempotent success.
     log.info({ unmounted: mount !== undefined }, 'no stage record; nothing to disconnect');
-    return {};
+    return;
   }
 
   const { stash } = found;
@@ -67,5 +65,5 @@ export async function nodeUnstage(
   await removeStash(found.path);
   await unindexStage(rt.stateDir, stash.volumeId, found.path);
   log.info({ device: stash.device }, 'volume unstaged');
-  return {};
+  return;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { VolumeCapability__Output } from '../../generated/csi/v1/VolumeCapability.js';
-import { DriverError, type ErrorKind } from '../../util/errors.js';
-import { capacityRange, requireCapability, requireVolumeId, sameCapability, type NodeCapability } from './requests.js';
+import type { VolumeCapability__Output } from '../generated/csi/v1/VolumeCapability.js';
+import { sameCapability, type NodeCapability } from '../services/node/requests.js';
+import { DriverError, type ErrorKind } from '../util/errors.js';
+import { capacityRange, parseStageRequest, requireCapability, requireVolumeId } from './node-requests.js';
 
 function code(fn: () => unknown): ErrorKind | 'ok' {
   try {
@@ -103,5 +104,21 @@ describe('capacityRange', () => {
     [{ required_bytes: '20', limit_bytes: '10' }, 'out-of-range'],
   ])('%j → %s', (range, want) => {
     expect(code(() => capacityRange(range))).toBe(want);
+  });
+});
+
+describe('parseStageRequest', () => {
+  const base = { volume_id: 'v1', staging_target_path: '/k/s', publish_context: { a: 'b' }, volume_context: {}, secrets: { userKey: 'k' } };
+  it('says whether the mode is a single-node writer (the RBD map may then insist on being alone)', () => {
+    const stage = (mode: string) => parseStageRequest({ ...base, volume_capability: block(mode) } as never);
+    expect(stage('SINGLE_NODE_WRITER').singleNodeWriter).toBe(true);
+    expect(stage('SINGLE_NODE_MULTI_WRITER').singleNodeWriter).toBe(true);
+    expect(stage('SINGLE_NODE_READER_ONLY').singleNodeWriter).toBe(false);
+    expect(stage('MULTI_NODE_MULTI_WRITER').singleNodeWriter).toBe(false);
+  });
+
+  it('passes the maps through and turns an absent path ("" in proto3) into undefined', () => {
+    const r = parseStageRequest({ ...base, staging_target_path: '', volume_capability: block() } as never);
+    expect(r).toMatchObject({ volumeId: 'v1', stagingTargetPath: undefined, publishContext: { a: 'b' }, secrets: { userKey: 'k' } });
   });
 });
