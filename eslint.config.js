@@ -37,7 +37,8 @@ export default tseslint.config(
   },
   // The layers of src/ (docs/architecture.md): cli and demo → app → csi → services →
   // {cinder, brick} → host → util → log; config and kube beside them. An import may only go
-  // down. The emulator is a separate program that imports nothing from the driver.
+  // down, and generated/ (the proto types) is reached from csi/ only. The emulator is a
+  // separate program that imports nothing from the driver.
   ...layerRules({
     util: [...DRIVER.filter((f) => f !== 'util' && f !== 'log'), 'emulator'],
     log: [...DRIVER.filter((f) => f !== 'log'), 'emulator'],
@@ -47,9 +48,13 @@ export default tseslint.config(
     brick: ['app', 'cli', 'demo', 'csi', 'services', 'cinder', 'emulator', 'generated'],
     // cinder parses connection_info into brick's connection types (types only).
     cinder: ['app', 'cli', 'demo', 'csi', 'services', 'emulator', 'generated'],
-    services: ['app', 'cli', 'demo', 'csi', 'emulator'],
+    // The proto types stop at the gRPC edge: services take and give their own types.
+    services: ['app', 'cli', 'demo', 'csi', 'emulator', 'generated'],
     csi: ['app', 'cli', 'demo', 'emulator'],
-    app: ['cli', 'demo', 'emulator'],
+    app: ['cli', 'demo', 'emulator', 'generated'],
+    // The demo starts the embedded emulator next to the driver (it ships with it).
+    cli: ['generated'],
+    demo: ['generated'],
     emulator: DRIVER,
   }),
   {

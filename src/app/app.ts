@@ -82,7 +82,8 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
   if (!config) throw new Error('--cloud-config is required in controller mode');
   // Loaded on demand: a node plugin never pays for the Cinder client (axios) at start-up.
   const { createCinderClient, createSnapshotWaiter, createVolumeWaiter } = await import('../cinder/index.js');
-  const { createControllerHandlers, META_CLUSTER } = await import('../services/controller/index.js');
+  const { createControllerOperations, META_CLUSTER } = await import('../services/controller/index.js');
+  const { controllerRpcs } = await import('../csi/controller.js');
   const controllerLog = log.child({ service: 'controller' });
   // cloud.conf's [Global] keys map one to one onto the client's config; [BlockStorage] adds the
   // strategy and the endpoint.
@@ -95,7 +96,7 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
     volumes: createVolumeWaiter(cinder, { log: controllerLog, clusterTag: { key: META_CLUSTER, value: config.blockStorage.clusterId } }),
     snapshots: createSnapshotWaiter(cinder, { log: controllerLog }),
   };
-  const handlers = createControllerHandlers({
+  const operations = createControllerOperations({
     cinder,
     waiter,
     clusterId: config.blockStorage.clusterId,
@@ -104,8 +105,7 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
     log: controllerLog,
   });
   // Probe is local readiness: the config loaded and the client built. It never calls Cinder.
-  // Not implemented, so not advertised either (services/capabilities.ts).
-  const rpcs: ControllerRpcs = { ...handlers, GetSnapshot: UNIMPLEMENTED, ControllerModifyVolume: UNIMPLEMENTED };
+  const rpcs: ControllerRpcs = controllerRpcs(operations);
   const close = async (): Promise<void> => {
     // The waiters' timers first: a tick must not reach a closed client.
     waiter.volumes.stop();

@@ -7,6 +7,7 @@ import type { NodeUnpublishVolumeRequest__Output } from '../generated/csi/v1/Nod
 import type { NodeUnstageVolumeRequest__Output } from '../generated/csi/v1/NodeUnstageVolumeRequest.js';
 import type { VolumeCapability__Output } from '../generated/csi/v1/VolumeCapability.js';
 import { validateFsType, type FsType } from '../host/filesystem.js';
+import { capabilityShape } from './capability.js';
 import { validateMountOptions } from '../host/mounter.js';
 import type {
   CapacityWanted,
@@ -25,15 +26,6 @@ import { invalidArgument, outOfRange } from '../util/errors.js';
  * or malformed field is INVALID_ARGUMENT naming the field, before anything touches the host.
  */
 
-const ACCESS_MODES: ReadonlySet<string> = new Set([
-  'SINGLE_NODE_WRITER',
-  'SINGLE_NODE_READER_ONLY',
-  'SINGLE_NODE_SINGLE_WRITER',
-  'SINGLE_NODE_MULTI_WRITER',
-  'MULTI_NODE_READER_ONLY',
-  'MULTI_NODE_SINGLE_WRITER',
-  'MULTI_NODE_MULTI_WRITER',
-]);
 const READ_ONLY_MODES: ReadonlySet<string> = new Set(['SINGLE_NODE_READER_ONLY', 'MULTI_NODE_READER_ONLY']);
 
 /** CSI volume ids this driver hands out are Cinder UUIDs; anything printable and short is accepted. */
@@ -49,10 +41,9 @@ export function requireVolumeId(v: string | undefined): string {
 
 export function requireCapability(cap: VolumeCapability__Output | null | undefined, field = 'volume_capability'): NodeCapability {
   if (!cap) throw invalidArgument(`${field} is required`);
-  const accessType = cap.access_type ?? (cap.mount ? 'mount' : cap.block ? 'block' : undefined);
-  if (accessType === undefined) throw invalidArgument(`${field}.access_type (mount or block) is required`);
-  const mode = modeOf(cap);
-  if (!ACCESS_MODES.has(mode)) throw invalidArgument(`${field}.access_mode ${JSON.stringify(mode)} is not a valid access mode`);
+  const shape = capabilityShape(cap);
+  if (!shape.ok) throw invalidArgument(`${field}.${shape.message}`);
+  const { accessType, mode } = shape;
   const readOnly = READ_ONLY_MODES.has(mode);
   if (accessType === 'block') return { accessType, readOnly };
   // A file system mounted read-write on several nodes at once is corrupted (the controller

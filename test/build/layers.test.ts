@@ -17,6 +17,7 @@ describe('layering lint rule', () => {
     ['src/brick/rbd/probe.ts', "import { mapError } from '../../csi/error-map.js';\nexport const x = mapError;\n"],
     ['src/services/node/probe.ts', "import { startApp } from '../../app/app.js';\nexport const x = startApp;\n"],
     ['src/emulator/probe.ts', "import { errorMessage } from '../util/errors.js';\nexport const x = errorMessage;\n"],
+    ['src/services/controller/probe.ts', "import type { Volume } from '../../generated/csi/v1/Volume.js';\nexport type X = Volume;\n"],
   ])('refuses an upward import in %s', async (file, code) => {
     const errors = await lint(file, code);
     expect(errors).toHaveLength(1);

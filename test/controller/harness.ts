@@ -29,7 +29,8 @@ import type { ValidateVolumeCapabilitiesResponse } from '../../src/generated/csi
 import type { VolumeCapability__Output } from '../../src/generated/csi/v1/VolumeCapability.js';
 import type { ControllerGetCapabilitiesResponse } from '../../src/generated/csi/v1/ControllerGetCapabilitiesResponse.js';
 import type { Logger } from '../../src/log/logger.js';
-import { createControllerHandlers } from '../../src/services/controller/index.js';
+import { controllerRpcs } from '../../src/csi/controller.js';
+import { createControllerOperations } from '../../src/services/controller/index.js';
 
 type ControllerHandler = (req: never, ctx: RpcContext) => Promise<unknown>;
 import { formatNodeId, keyFingerprint } from '../../src/services/node-id.js';
@@ -119,7 +120,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
         };
       },
     });
-    const handlers = createControllerHandlers({
+    const operations = createControllerOperations({
       cinder: recording,
       waiter: { volumes: createVolumeWaiter(client, { log }), snapshots: createSnapshotWaiter(client, { log }) },
       clusterId: o.clusterId ?? CLUSTER,
@@ -127,7 +128,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       ignoreVolumeAz: o.ignoreVolumeAz ?? false,
       log,
     });
-    return handlers as unknown as Rpcs & Record<string, ControllerHandler>;
+    return controllerRpcs(operations) as unknown as Rpcs & Record<string, ControllerHandler>;
   };
   const rpc = build();
   const client = clients[0] as HttpCinderClient;

@@ -125,13 +125,13 @@ describe('ListVolumes, ValidateVolumeCapabilities, ControllerGetVolume, GetCapac
       const quota = await h.client.getQuotaUsage();
       const g = quota.gigabytes;
       const res = await h.rpc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, h.ctx());
-      if (!g || g.limit < 0) expect(res.available_capacity).toBe(UNLIMITED_BYTES);
+      if (!g || g.limit < 0) expect(res.available_capacity).toBe(String(UNLIMITED_BYTES));
       else expect(res.available_capacity).toBe(String((g.limit - g.inUse - g.reserved) * GiB));
       await setQuota(h.client, { gigabytes: g ? g.inUse + g.reserved + 5 : 5 });
       const after = await h.rpc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, h.ctx());
       expect(after.available_capacity).toBe(String(5 * GiB));
       await setQuota(h.client, { gigabytes: -1 });
-      expect((await h.rpc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, h.ctx())).available_capacity).toBe(UNLIMITED_BYTES);
+      expect((await h.rpc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, h.ctx())).available_capacity).toBe(String(UNLIMITED_BYTES));
       await setQuota(h.client, { gigabytes: 100_000 });
       expect((await failure(h.rpc.GetCapacity({ volume_capabilities: [], parameters: { speed: 'fast' }, accessible_topology: null }, h.ctx()))).code).toBe(
         Code.INVALID_ARGUMENT,
@@ -157,14 +157,16 @@ describe('ListVolumes, ValidateVolumeCapabilities, ControllerGetVolume, GetCapac
 
 /** A second controller of another cluster on the same Cinder project. */
 async function startHarnessReplicaOf(h: Harness, clusterId: string): Promise<Harness['rpc']> {
-  const { createControllerHandlers } = await import('../../src/services/controller/index.js');
+  const { createControllerOperations } = await import('../../src/services/controller/index.js');
+  const { controllerRpcs } = await import('../../src/csi/controller.js');
   const { createSnapshotWaiter, createVolumeWaiter } = await import('../../src/cinder/waiters.js');
-  return createControllerHandlers({
+  const operations = createControllerOperations({
     cinder: h.client,
     waiter: { volumes: createVolumeWaiter(h.client), snapshots: createSnapshotWaiter(h.client) },
     clusterId,
     registry: new MemoryRegistry(),
     ignoreVolumeAz: false,
     log: h.log,
-  }) as unknown as Harness['rpc'];
+  });
+  return controllerRpcs(operations) as unknown as Harness['rpc'];
 }

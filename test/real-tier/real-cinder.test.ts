@@ -15,7 +15,8 @@ import type { CreateVolumeResponse } from '../../src/generated/csi/v1/CreateVolu
 import type { DeleteVolumeRequest__Output } from '../../src/generated/csi/v1/DeleteVolumeRequest.js';
 import type { VolumeCapability__Output } from '../../src/generated/csi/v1/VolumeCapability.js';
 import type { Logger } from '../../src/log/logger.js';
-import { createControllerHandlers } from '../../src/services/controller/index.js';
+import { controllerRpcs } from '../../src/csi/controller.js';
+import { createControllerOperations } from '../../src/services/controller/index.js';
 import { formatNodeId } from '../../src/services/node-id.js';
 import { decodePublishContext } from '../../src/services/publish-context.js';
 import type { RpcContext } from '../../src/util/context.js';
@@ -196,14 +197,16 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
       const log = capture.log;
       const c = new HttpCinderClient(clientConfig(e), { log });
       client = c;
-      const rpc = createControllerHandlers({
-        cinder: c,
-        waiter: { volumes: createVolumeWaiter(c, { log }), snapshots: createSnapshotWaiter(c, { log }) },
-        clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
-        registry: new MemoryRegistry(),
-        ignoreVolumeAz: true,
-        log,
-      }) as unknown as Rpcs;
+      const rpc = controllerRpcs(
+        createControllerOperations({
+          cinder: c,
+          waiter: { volumes: createVolumeWaiter(c, { log }), snapshots: createSnapshotWaiter(c, { log }) },
+          clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
+          registry: new MemoryRegistry(),
+          ignoreVolumeAz: true,
+          log,
+        }),
+      ) as unknown as Rpcs;
 
       const name = `pvc-real-tier-${randomBytes(4).toString('hex')}`;
       const cv = await rpc.CreateVolume(

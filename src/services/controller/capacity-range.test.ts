@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DriverError, type ErrorKind } from '../../util/errors.js';
-import { chooseSizeGiB, gibToBytes, parseCapacityRange, sizeSatisfies } from './capacity-range.js';
+import { parseCapacityRange } from '../../csi/controller-requests.js';
+import { chooseSizeGiB, gibToBytes, sizeSatisfies } from './capacity-range.js';
 
 const GiB = 1024 ** 3;
 const range = (required: number | string, limit: number | string = 0) => ({ required_bytes: String(required), limit_bytes: String(limit) });
@@ -53,7 +54,7 @@ describe('capacity range → whole GiB', () => {
   });
 
   it('reports bytes as int64 strings', () => {
-    expect(gibToBytes(1)).toBe(String(GiB));
-    expect(gibToBytes(10240)).toBe('10995116277760');
+    expect(gibToBytes(1)).toBe(BigInt(GiB));
+    expect(gibToBytes(10240)).toBe(10995116277760n);
   });
 });

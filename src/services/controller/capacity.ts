@@ -1,12 +1,10 @@
 import { isNotFound } from '../../cinder/errors.js';
 import type { QuotaUsageEntry } from '../../cinder/types.js';
-import type { GetCapacityRequest__Output } from '../../generated/csi/v1/GetCapacityRequest.js';
-import type { GetCapacityResponse } from '../../generated/csi/v1/GetCapacityResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { invalidArgument } from '../../util/errors.js';
 import { gibToBytes } from './capacity-range.js';
 import type { HandlerDeps } from './deps.js';
 import { parseVolumeParameters } from './parameters.js';
+import type { CapacityInput, CapacityView } from './requests.js';
 import { capabilityProblems, isMultiNode } from './volume-capabilities.js';
 
 /**
@@ -18,17 +16,15 @@ import { capabilityProblems, isMultiNode } from './volume-capabilities.js';
  * be negative, and omitting it would read as 0 (nothing fits). Capabilities this driver cannot
  * serve for the asked type (e.g. MULTI_NODE on a non-multiattach type) give 0.
  */
-export const UNLIMITED_BYTES = '9223372036854775807';
+export const UNLIMITED_BYTES = 9223372036854775807n;
 
 export function capacityHandler(d: HandlerDeps) {
-  return async (req: GetCapacityRequest__Output, ctx: RpcContext): Promise<GetCapacityResponse> => {
+  return async (req: CapacityInput, ctx: RpcContext): Promise<CapacityView> => {
     const params = parseVolumeParameters(req.parameters);
-    const caps = req.volume_capabilities ?? [];
+    const caps = req.capabilities;
     if (caps.length > 0) {
-      const malformed = capabilityProblems(caps, { multiattach: true }).find((p) => p.kind === 'malformed');
-      if (malformed) throw invalidArgument(`volume_capabilities: ${malformed.message}`);
       const multiattach = caps.some(isMultiNode) && (await typeIsMultiattach(d, params.volumeType, ctx));
-      if (capabilityProblems(caps, { multiattach }).length > 0) return { available_capacity: '0' };
+      if (capabilityProblems(caps, { multiattach }).length > 0) return { availableBytes: 0n };
     }
     const quota = await d.cinder.getQuotaUsage(ctx);
     const limits = [headroomGiB(quota.gigabytes)];
@@ -37,9 +33,9 @@ export function capacityHandler(d: HandlerDeps) {
     const available = bounded.length === 0 ? UNLIMITED_BYTES : gibToBytes(Math.min(...bounded));
     const perVolume = quota.per_volume_gigabytes?.limit;
     return {
-      available_capacity: available,
-      ...(perVolume !== undefined && perVolume > 0 ? { maximum_volume_size: { value: gibToBytes(perVolume) } } : {}),
-      minimum_volume_size: { value: gibToBytes(1) },
+      availableBytes: available,
+      ...(perVolume !== undefined && perVolume > 0 ? { maximumVolumeBytes: gibToBytes(perVolume) } : {}),
+      minimumVolumeBytes: gibToBytes(1),
     };
   };
 }

@@ -21,8 +21,3 @@ export function parseCinderTime(text: string | undefined): CinderTime | undefine
   const nanos = Number((m[2] ?? '').padEnd(9, '0'));
   return { ms: whole + Math.floor(nanos / 1e6), nanos };
 }
-
-/** google.protobuf.Timestamp (seconds as an int64 string, as the generated types carry it). */
-export function toTimestamp(t: CinderTime): { seconds: string; nanos: number } {
-  return { seconds: String(Math.floor(t.ms / 1000)), nanos: t.nanos };
-}

@@ -1,15 +1,14 @@
 import { isNotFound, isOutcomeUnknown } from '../../cinder/errors.js';
 import type { Snapshot } from '../../cinder/types.js';
-import type { CreateSnapshotRequest__Output } from '../../generated/csi/v1/CreateSnapshotRequest.js';
-import type { CreateSnapshotResponse } from '../../generated/csi/v1/CreateSnapshotResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { aborted, alreadyExists, internal, invalidArgument, notFound } from '../../util/errors.js';
-import { CINDER_META_MAX, META_CLUSTER } from './constants.js';
+import { aborted, alreadyExists, internal, notFound } from '../../util/errors.js';
+import { META_CLUSTER } from './constants.js';
 import type { HandlerDeps } from './deps.js';
 import { byAge, findOwnSnapshots, findVolume, single } from './lookup.js';
 import { parseSnapshotParameters } from './parameters.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
-import { toCsiSnapshot } from './snapshot-view.js';
+import type { SnapshotInput, SnapshotView } from './requests.js';
+import { toSnapshotView } from './snapshot-view.js';
 import { statusIs, waitWithin } from './wait.js';
 
 /**
@@ -25,12 +24,8 @@ import { statusIs, waitWithin } from './wait.js';
 export function createSnapshotHandler(d: HandlerDeps) {
   // Calls with one name run one after another: the second finds what the first made.
   const serial = new KeyedMutex();
-  return async (req: CreateSnapshotRequest__Output, ctx: RpcContext): Promise<CreateSnapshotResponse> => {
-    const name = req.name ?? '';
-    if (name === '') throw invalidArgument('name is required');
-    if (name.length > CINDER_META_MAX) throw invalidArgument(`name is longer than ${CINDER_META_MAX} characters (Cinder's limit)`);
-    const sourceId = req.source_volume_id ?? '';
-    if (sourceId === '') throw invalidArgument('source_volume_id is required');
+  return async (req: SnapshotInput, ctx: RpcContext): Promise<SnapshotView> => {
+    const { name, sourceVolumeId: sourceId } = req;
     const { metadata } = parseSnapshotParameters(req.parameters);
     return serial.run(name, () => createOrAdopt(d, name, sourceId, { ...metadata, [META_CLUSTER]: d.clusterId }, ctx), {
       signal: ctx.signal,
@@ -41,7 +36,7 @@ export function createSnapshotHandler(d: HandlerDeps) {
 
 const DELETABLE: ReadonlySet<string> = new Set(['available', 'error']);
 
-async function createOrAdopt(d: HandlerDeps, name: string, sourceId: string, metadata: Record<string, string>, ctx: RpcContext): Promise<CreateSnapshotResponse> {
+async function createOrAdopt(d: HandlerDeps, name: string, sourceId: string, metadata: Record<string, string>, ctx: RpcContext): Promise<SnapshotView> {
   let snap = single(await findOwnSnapshots(d.lookups, name, d.clusterId, ctx), 'snapshot', name);
   let loser: Snapshot | undefined;
   if (snap) {
@@ -58,14 +53,14 @@ async function createOrAdopt(d: HandlerDeps, name: string, sourceId: string, met
   ]);
   switch (r.outcome) {
     case 'done':
-      return { snapshot: toCsiSnapshot(r.object) };
+      return toSnapshotView(r.object);
     case 'failed':
       await deleteQuietly(d, r.object.id, ctx);
       throw internal(`Cinder could not create snapshot ${r.object.id} of volume ${sourceId} (status ${r.object.status}); it was deleted, retry creates a new one`);
     case 'gone':
       throw aborted(`snapshot ${snap.id} disappeared while being created; retry`);
     case 'timeout':
-      return { snapshot: toCsiSnapshot(r.last ?? snap) };
+      return toSnapshotView(r.last ?? snap);
   }
 }
 

@@ -7,7 +7,9 @@ import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { DriverError, type ErrorKind } from '../../util/errors.js';
 import { META_CLUSTER } from './constants.js';
+import { controllerRpcs } from '../../csi/controller.js';
 import { createVolumeHandler } from './create-volume.js';
+import type { ControllerOperations } from './index.js';
 import { META_DUPLICATE_OF } from './lookup.js';
 import { createLookups } from './lookup.js';
 
@@ -27,7 +29,9 @@ const req = (name: string, o: Partial<CreateVolumeRequest__Output> = {}): Create
 
 function setup() {
   const fake = new FakeCinder();
-  const handler = createVolumeHandler({ cinder: fake, waiters: fake.waiters(), lookups: createLookups(fake, 'c1'), clusterId: 'c1', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
+  const createVolume = createVolumeHandler({ cinder: fake, waiters: fake.waiters(), lookups: createLookups(fake, 'c1'), clusterId: 'c1', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
+  // Through the gRPC edge: the request is validated there and the answer is the proto's.
+  const handler = controllerRpcs({ createVolume } as Partial<ControllerOperations> as ControllerOperations).CreateVolume;
   return { fake, handler };
 }
 

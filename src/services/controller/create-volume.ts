@@ -1,8 +1,6 @@
 import { isBadRequest, isNotFound, isOutcomeUnknown } from '../../cinder/errors.js';
 import type { Volume } from '../../cinder/types.js';
 import type { WaitVerdict } from '../../cinder/waiter.js';
-import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateVolumeRequest.js';
-import type { CreateVolumeResponse } from '../../generated/csi/v1/CreateVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
 import {
   aborted,
@@ -20,7 +18,8 @@ import type { HandlerDeps } from './deps.js';
 import { byAge, findSnapshot, findVolume, findVolumesNamed, META_DUPLICATE_OF, ownedByName, single } from './lookup.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { isUuid } from './tokens.js';
-import { toCsiVolume } from './volume-view.js';
+import type { CreateVolumeInput, VolumeView } from './requests.js';
+import { toVolumeView } from './volume-view.js';
 import { waitWithin, type Settled } from './wait.js';
 
 /**
@@ -45,7 +44,7 @@ import { waitWithin, type Settled } from './wait.js';
 export function createVolumeHandler(d: HandlerDeps) {
   // Calls with one name run one after another: the second finds what the first made.
   const serial = new KeyedMutex();
-  return async (req: CreateVolumeRequest__Output, ctx: RpcContext): Promise<CreateVolumeResponse> => {
+  return async (req: CreateVolumeInput, ctx: RpcContext): Promise<VolumeView> => {
     const plan = await planCreate(d, req, ctx);
     return serial.run(plan.name, () => createOrAdopt(d, plan, ctx), {
       signal: ctx.signal,
@@ -66,7 +65,7 @@ function created(v: Volume): WaitVerdict {
 /** Statuses Cinder deletes a volume from. */
 const DELETABLE: ReadonlySet<string> = new Set(['available', 'error', 'error_restoring', 'error_extending', 'error_managing']);
 
-async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext): Promise<CreateVolumeResponse> {
+async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext): Promise<VolumeView> {
   const askedAt = d.now();
   const found = await findVolumesNamed(d.lookups, plan.name, d.clusterId, ctx);
   await deleteDuplicates(d, found.duplicates, ctx);
@@ -97,7 +96,7 @@ async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext):
   switch (result.outcome) {
     case 'done':
       if (result.object.encrypted) await refuseEncrypted(d, result.object, ctx);
-      return { volume: toCsiVolume(result.object, d.ignoreVolumeAz) };
+      return toVolumeView(result.object, d.ignoreVolumeAz);
     case 'failed':
       await deleteQuietly(d, result.object.id, ctx);
       throw internal(

@@ -1,9 +1,7 @@
 import { isBadRequest, isNotFound } from '../../cinder/errors.js';
 import type { Volume } from '../../cinder/types.js';
-import type { DeleteVolumeRequest__Output } from '../../generated/csi/v1/DeleteVolumeRequest.js';
-import type { DeleteVolumeResponse } from '../../generated/csi/v1/DeleteVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { aborted, failedPrecondition, internal, invalidArgument } from '../../util/errors.js';
+import { aborted, failedPrecondition, internal } from '../../util/errors.js';
 import { holders, INCOMPLETE_STATUSES, readNodeRecords } from './attachments.js';
 import type { HandlerDeps } from './deps.js';
 import { findVolume } from './lookup.js';
@@ -28,17 +26,15 @@ import { waitWithin } from './wait.js';
  */
 export function deleteVolumeHandler(d: HandlerDeps) {
   const deleting = new Set<string>();
-  return async (req: DeleteVolumeRequest__Output, ctx: RpcContext): Promise<DeleteVolumeResponse> => {
-    const id = req.volume_id ?? '';
-    if (id === '') throw invalidArgument('volume_id is required');
-    if (!isUuid(id)) return {};
+  return async (id: string, ctx: RpcContext): Promise<void> => {
+    if (!isUuid(id)) return;
     if (!deleting.has(id)) {
-      if ((await deleteOrPrepare(d, id, ctx)) === 'gone') return {};
+      if ((await deleteOrPrepare(d, id, ctx)) === 'gone') return;
       deleting.add(id);
     }
     const r = await waitWithin(d.waiters.volumes, beingDeleted(id), (v) => (v.status === 'deleting' ? 'pending' : 'done'), ctx, d.now);
     if (r.outcome !== 'timeout') deleting.delete(id);
-    if (r.outcome === 'gone') return {};
+    if (r.outcome === 'gone') return;
     if (r.outcome === 'failed') {
       throw internal(`Cinder failed to delete volume ${id} (status ${r.object.status}); an administrator must reset its state`);
     }

@@ -4,7 +4,9 @@ import { FakeCinder, lostReply } from '../../../test/controller/fake-cinder.js';
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 
+import { controllerRpcs } from '../../csi/controller.js';
 import { expandHandler } from './expand.js';
+import type { ControllerOperations } from './index.js';
 import { createLookups } from './lookup.js';
 
 const GiB = 1024 ** 3;
@@ -16,7 +18,9 @@ async function setup(status: string, minor = 70) {
   const v = await fake.createVolume({ name: 'v', size: 1 });
   const rec = fake.volumes.get(v.id);
   if (rec) rec.status = status;
-  const handler = expandHandler({ cinder: fake, waiters: fake.waiters(), lookups: createLookups(fake, 'c'), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
+  const expand = expandHandler({ cinder: fake, waiters: fake.waiters(), lookups: createLookups(fake, 'c'), clusterId: 'c', registry: new MemoryRegistry(), ignoreVolumeAz: false, log: silentLogger(), now: Date.now });
+  // Through the gRPC edge: the request is validated there and the answer is the proto's.
+  const handler = controllerRpcs({ expand } as Partial<ControllerOperations> as ControllerOperations).ControllerExpandVolume;
   const req = (gib: number) => ({ volume_id: v.id, capacity_range: { required_bytes: String(gib * GiB), limit_bytes: '0' }, secrets: {}, volume_capability: null });
   return { fake, handler, req, id: v.id };
 }

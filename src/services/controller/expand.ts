@@ -1,14 +1,12 @@
 import { isOutcomeUnknown } from '../../cinder/errors.js';
 import type { Volume } from '../../cinder/types.js';
-import type { ControllerExpandVolumeRequest__Output } from '../../generated/csi/v1/ControllerExpandVolumeRequest.js';
-import type { ControllerExpandVolumeResponse } from '../../generated/csi/v1/ControllerExpandVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { aborted, failedPrecondition, internal, invalidArgument, notFound, outOfRange } from '../../util/errors.js';
-import { chooseSizeGiB, gibToBytes, parseCapacityRange } from './capacity-range.js';
+import { aborted, failedPrecondition, internal, notFound, outOfRange } from '../../util/errors.js';
+import { chooseSizeGiB, gibToBytes } from './capacity-range.js';
 import { GIB } from './constants.js';
 import type { HandlerDeps } from './deps.js';
 import { findVolume } from './lookup.js';
-import { capabilityProblem } from './volume-capabilities.js';
+import type { ExpandInput } from './requests.js';
 import { waitWithin } from './wait.js';
 
 /**
@@ -21,16 +19,8 @@ import { waitWithin } from './wait.js';
  * until the SCSI device (and its multipath map) is rescanned, which only the node can do.
  */
 export function expandHandler(d: HandlerDeps) {
-  return async (req: ControllerExpandVolumeRequest__Output, ctx: RpcContext): Promise<ControllerExpandVolumeResponse> => {
-    const volumeId = req.volume_id ?? '';
-    if (volumeId === '') throw invalidArgument('volume_id is required');
-    if (!req.capacity_range) throw invalidArgument('capacity_range is required');
-    const range = parseCapacityRange(req.capacity_range);
-    if (range.requiredBytes === 0n && range.limitBytes === 0n) throw invalidArgument('capacity_range must ask for a size');
-    if (req.volume_capability) {
-      const p = capabilityProblem(req.volume_capability, { multiattach: true });
-      if (p?.kind === 'malformed') throw invalidArgument(`volume_capability: ${p.message}`);
-    }
+  return async (req: ExpandInput, ctx: RpcContext): Promise<ExpandResult> => {
+    const { volumeId, range } = req;
     let vol = await findVolume(d.cinder, volumeId, ctx);
     if (!vol) throw notFound(`volume ${volumeId} does not exist`);
     const target = chooseSizeGiB(range);
@@ -63,8 +53,14 @@ export function expandHandler(d: HandlerDeps) {
   };
 }
 
-function done(vol: Volume): ControllerExpandVolumeResponse {
-  return { capacity_bytes: gibToBytes(vol.size), node_expansion_required: true };
+/** The volume's size after the expand; the node always has its part to do. */
+export interface ExpandResult {
+  capacityBytes: bigint;
+  nodeExpansionRequired: boolean;
+}
+
+function done(vol: Volume): ExpandResult {
+  return { capacityBytes: gibToBytes(vol.size), nodeExpansionRequired: true };
 }
 
 /** Waits until Cinder leaves `extending`; the volume then has its final size (or failed). */

@@ -8,7 +8,6 @@ import { deleteSnapshotHandler } from './delete-snapshot.js';
 import { deleteVolumeHandler } from './delete-volume.js';
 import type { HandlerDeps } from './deps.js';
 import { expandHandler } from './expand.js';
-import { getCapabilitiesHandler } from './get-capabilities.js';
 import { getVolumeHandler } from './get-volume.js';
 import { listSnapshotsHandler } from './list-snapshots.js';
 import { listVolumesHandler } from './list-volumes.js';
@@ -37,12 +36,14 @@ export interface ControllerDeps {
 }
 
 
+/** The controller's use cases, on validated requests (the gRPC edge, src/csi/controller.ts, adapts them). */
+export type ControllerOperations = ReturnType<typeof createControllerOperations>;
+
 /**
- * The controller service: one handler per CSI RPC name, for the gRPC edge. ControllerModifyVolume
- * and GetSnapshot are left out (the edge answers UNIMPLEMENTED). No handler keeps state beyond a
- * call, so replicas behind leader election and restarts are safe.
+ * The controller service: one operation per implemented CSI RPC. No operation keeps state
+ * beyond a call, so replicas behind leader election and restarts are safe.
  */
-export function createControllerHandlers(deps: ControllerDeps) {
+export function createControllerOperations(deps: ControllerDeps) {
   if (!deps.clusterId) throw new Error('the controller needs a cluster id (cloud config [BlockStorage] cluster-id)');
   const d: HandlerDeps = {
     cinder: deps.cinder,
@@ -55,18 +56,17 @@ export function createControllerHandlers(deps: ControllerDeps) {
     now: deps.now ?? Date.now,
   };
   return {
-    CreateVolume: createVolumeHandler(d),
-    DeleteVolume: deleteVolumeHandler(d),
-    ControllerPublishVolume: publishHandler(d),
-    ControllerUnpublishVolume: unpublishHandler(d),
-    ValidateVolumeCapabilities: validateCapabilitiesHandler(d),
-    ListVolumes: listVolumesHandler(d),
-    GetCapacity: capacityHandler(d),
-    ControllerGetCapabilities: getCapabilitiesHandler(),
-    CreateSnapshot: createSnapshotHandler(d),
-    DeleteSnapshot: deleteSnapshotHandler(d),
-    ListSnapshots: listSnapshotsHandler(d),
-    ControllerExpandVolume: expandHandler(d),
-    ControllerGetVolume: getVolumeHandler(d),
+    createVolume: createVolumeHandler(d),
+    deleteVolume: deleteVolumeHandler(d),
+    publish: publishHandler(d),
+    unpublish: unpublishHandler(d),
+    validate: validateCapabilitiesHandler(d),
+    listVolumes: listVolumesHandler(d),
+    capacity: capacityHandler(d),
+    createSnapshot: createSnapshotHandler(d),
+    deleteSnapshot: deleteSnapshotHandler(d),
+    listSnapshots: listSnapshotsHandler(d),
+    expand: expandHandler(d),
+    getVolume: getVolumeHandler(d),
   };
 }

@@ -1,11 +1,10 @@
-import type { ListSnapshotsRequest__Output } from '../../generated/csi/v1/ListSnapshotsRequest.js';
-import type { ListSnapshotsResponse } from '../../generated/csi/v1/ListSnapshotsResponse.js';
 import type { RpcContext } from '../../util/context.js';
 import { META_CLUSTER } from './constants.js';
 import type { HandlerDeps } from './deps.js';
 import { findSnapshot } from './lookup.js';
-import { checkMaxEntries, pageFrom } from './paging.js';
-import { toCsiSnapshot } from './snapshot-view.js';
+import { pageFrom } from './paging.js';
+import type { ListSnapshotsInput, Page, SnapshotView } from './requests.js';
+import { toSnapshotView } from './snapshot-view.js';
 import { isUuid } from './tokens.js';
 
 /**
@@ -19,23 +18,22 @@ import { isUuid } from './tokens.js';
  *   hold fewer than max_entries entries (allowed) and still carry a next_token.
  */
 export function listSnapshotsHandler(d: HandlerDeps) {
-  return async (req: ListSnapshotsRequest__Output, ctx: RpcContext): Promise<ListSnapshotsResponse> => {
-    const max = checkMaxEntries(req.max_entries);
-    const source = req.source_volume_id ?? '';
-    if (req.snapshot_id) {
-      const snap = await findSnapshot(d.cinder, req.snapshot_id, ctx);
-      if (!snap || (source !== '' && snap.volumeId !== source)) return { entries: [], next_token: '' };
-      return { entries: [{ snapshot: toCsiSnapshot(snap) }], next_token: '' };
+  return async (req: ListSnapshotsInput, ctx: RpcContext): Promise<Page<SnapshotView>> => {
+    const source = req.sourceVolumeId;
+    if (req.snapshotId) {
+      const snap = await findSnapshot(d.cinder, req.snapshotId, ctx);
+      if (!snap || (source !== '' && snap.volumeId !== source)) return { entries: [], nextToken: '' };
+      return { entries: [toSnapshotView(snap)], nextToken: '' };
     }
-    if (source !== '' && !isUuid(source)) return { entries: [], next_token: '' };
+    if (source !== '' && !isUuid(source)) return { entries: [], nextToken: '' };
     const page = await pageFrom(
       (q) => d.cinder.listSnapshots({ status: 'available', ...(source ? { volumeId: source } : {}), ...q }, ctx),
-      req.starting_token,
-      max,
+      req.startingToken,
+      req.maxEntries,
     );
     return {
-      entries: page.items.filter((s) => s.metadata[META_CLUSTER] === d.clusterId).map((s) => ({ snapshot: toCsiSnapshot(s) })),
-      next_token: page.nextToken,
+      entries: page.items.filter((s) => s.metadata[META_CLUSTER] === d.clusterId).map(toSnapshotView),
+      nextToken: page.nextToken,
     };
   };
 }

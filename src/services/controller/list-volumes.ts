@@ -1,11 +1,10 @@
-import type { ListVolumesRequest__Output } from '../../generated/csi/v1/ListVolumesRequest.js';
-import type { ListVolumesResponse } from '../../generated/csi/v1/ListVolumesResponse.js';
 import type { RpcContext } from '../../util/context.js';
 import { META_CLUSTER } from './constants.js';
 import type { HandlerDeps } from './deps.js';
 import { META_DUPLICATE_OF } from './lookup.js';
-import { checkMaxEntries, pageFrom } from './paging.js';
-import { toCsiVolume } from './volume-view.js';
+import { pageFrom } from './paging.js';
+import type { Page, PageInput, VolumeEntry } from './requests.js';
+import { toVolumeView } from './volume-view.js';
 import { volumeStatusOf } from './volume-status.js';
 
 /**
@@ -14,17 +13,16 @@ import { volumeStatusOf } from './volume-status.js';
  * the CO used, recorded in volume metadata at publish (Cinder keeps only host names).
  */
 export function listVolumesHandler(d: HandlerDeps) {
-  return async (req: ListVolumesRequest__Output, ctx: RpcContext): Promise<ListVolumesResponse> => {
-    const max = checkMaxEntries(req.max_entries);
+  return async (req: PageInput, ctx: RpcContext): Promise<Page<VolumeEntry>> => {
     const metadata = { [META_CLUSTER]: d.clusterId };
-    const page = await pageFrom((q) => d.cinder.listVolumes({ metadata, ...q }, ctx), req.starting_token, max);
+    const page = await pageFrom((q) => d.cinder.listVolumes({ metadata, ...q }, ctx), req.startingToken, req.maxEntries);
     const now = d.now();
     return {
       // Race losers (create-volume.ts) are ours but are no CSI volume.
       entries: page.items
         .filter((v) => !v.metadata[META_DUPLICATE_OF])
-        .map((v) => ({ volume: toCsiVolume(v, d.ignoreVolumeAz), status: volumeStatusOf(v, now) })),
-      next_token: page.nextToken,
+        .map((v) => ({ volume: toVolumeView(v, d.ignoreVolumeAz), status: volumeStatusOf(v, now) })),
+      nextToken: page.nextToken,
     };
   };
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { notFound } from '../../../test/controller/fake-cinder.js';
 import type { Page } from '../../cinder/types.js';
 
-import { checkMaxEntries, pageFrom } from './paging.js';
+import { checkMaxEntries } from '../../csi/controller-requests.js';
+import { pageFrom } from './paging.js';
 
 /** A marker-paged list like Cinder's: an unknown marker is a 404. */
 function source(ids: string[]) {

@@ -1,6 +1,6 @@
 import { isNotFound } from '../../cinder/errors.js';
 import type { Page } from '../../cinder/types.js';
-import { aborted, invalidArgument } from '../../util/errors.js';
+import { aborted } from '../../util/errors.js';
 import { decodeToken, encodeToken } from './tokens.js';
 
 /** One page (or, with max_entries 0, everything) from a Cinder marker-paged list. */
@@ -10,12 +10,6 @@ export interface Paged<T> {
 }
 
 export type FetchPage<T> = (q: { marker?: string; limit?: number }) => Promise<Page<T>>;
-
-export function checkMaxEntries(maxEntries: number | undefined): number {
-  const n = maxEntries ?? 0;
-  if (!Number.isInteger(n) || n < 0) throw invalidArgument('max_entries must not be negative');
-  return n;
-}
 
 /**
  * max_entries 0 means no limit: every remaining page is walked. Otherwise one Cinder page of

@@ -2,10 +2,8 @@ import type { ConnectionData } from '../../brick/connection-data.js';
 import { parseConnectionInfo } from '../../cinder/connection-info.js';
 import { isBadRequest, isNotFound } from '../../cinder/errors.js';
 import type { Attachment, Volume } from '../../cinder/types.js';
-import type { ControllerPublishVolumeRequest__Output } from '../../generated/csi/v1/ControllerPublishVolumeRequest.js';
-import type { ControllerPublishVolumeResponse } from '../../generated/csi/v1/ControllerPublishVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../util/errors.js';
+import { alreadyExists, failedPrecondition, notFound } from '../../util/errors.js';
 import { resolveNode, type ResolvedNode } from '../node-registry/resolve.js';
 import { encodePublishContext } from '../publish-context.js';
 import { removeAll, summary } from './attachment-calls.js';
@@ -15,7 +13,8 @@ import { hostConnector } from './host-connector.js';
 import { CTX_MULTIATTACH, CTX_SHARED_TARGETS } from './constants.js';
 import { findVolume } from './lookup.js';
 import { isUuid } from './tokens.js';
-import { capabilityProblem, isMultiNode, isReadOnlyMode, requireCapabilities } from './volume-capabilities.js';
+import type { PublishInput } from './requests.js';
+import { isMultiNode, isReadOnlyMode, requireCapabilities } from './volume-capabilities.js';
 
 /**
  * ControllerPublishVolume (architecture §4): reuse this node's attachment, refuse a single-writer
@@ -29,25 +28,19 @@ import { capabilityProblem, isMultiNode, isReadOnlyMode, requireCapabilities } f
  * flag gets `ro` where Cinder can, else `rw` (the node mounts read-only either way).
  */
 export function publishHandler(d: HandlerDeps) {
-  return async (req: ControllerPublishVolumeRequest__Output, ctx: RpcContext): Promise<ControllerPublishVolumeResponse> => {
-    const volumeId = req.volume_id ?? '';
-    if (volumeId === '') throw invalidArgument('volume_id is required');
-    if (!req.node_id) throw invalidArgument('node_id is required');
-    const cap = req.volume_capability;
-    if (!cap) throw invalidArgument('volume_capability is required');
-    const malformed = capabilityProblem(cap, { multiattach: true });
-    if (malformed?.kind === 'malformed') throw invalidArgument(`volume_capability: ${malformed.message}`);
-    const node = await resolveNode(req.node_id, d.registry, ctx.signal);
+  return async (req: PublishInput, ctx: RpcContext): Promise<Record<string, string>> => {
+    const { volumeId, capability: cap } = req;
+    const node = await resolveNode(req.nodeId, d.registry, ctx.signal);
     const features = await d.cinder.features(ctx);
     if (req.readonly && !features.attachMode) {
       throw failedPrecondition(`a read-only publish needs Cinder API microversion 3.54 (attachment mode); this Cinder offers ${features.serverMaxVersion}`);
     }
     const mode: 'ro' | 'rw' = req.readonly || (isReadOnlyMode(cap) && features.attachMode) ? 'ro' : 'rw';
 
-    const known = knownFromContext(req.volume_context, features.sharedTargets);
+    const known = knownFromContext(req.volumeContext, features.sharedTargets);
     if (known && !isMultiNode(cap) && isUuid(volumeId)) {
-      const fast = await attachDirectly(d, { id: volumeId, ...known }, node, req.node_id, mode, ctx);
-      if (fast) return { publish_context: fast };
+      const fast = await attachDirectly(d, { id: volumeId, ...known }, node, req.nodeId, mode, ctx);
+      if (fast) return fast;
     }
 
     const vol = await findVolume(d.cinder, volumeId, ctx);
@@ -61,7 +54,7 @@ export function publishHandler(d: HandlerDeps) {
     const plan = planAttachments(node.nodeName, vol.attachments, all.map(summary), records);
     const recorded = records.get(node.nodeName);
     const recordedNodeId = recorded?.attachmentId === plan.reuse ? recorded?.nodeId : undefined;
-    if (plan.reuse && recordedNodeId !== undefined && recordedNodeId !== req.node_id) {
+    if (plan.reuse && recordedNodeId !== undefined && recordedNodeId !== req.nodeId) {
       // The node's facts or id changed since this attachment was made (a new address, a new
       // initiator name, an upgrade from a 0.1.0 node id). A pod may be using the volume through
       // the old export right now: it is kept, and re-made with the new connector only after
@@ -76,8 +69,8 @@ export function publishHandler(d: HandlerDeps) {
         throw alreadyExists(`volume ${volumeId} is already published to node ${node.nodeName} as ${have}, not ${mode}; unpublish it first`);
       }
       await removeAll(d, plan.cleanup, ctx);
-      await record(d, vol, node, existing.id, req.node_id, ctx);
-      return { publish_context: contextFor(existing, mode, vol, node) };
+      await record(d, vol, node, existing.id, req.nodeId, ctx);
+      return contextFor(existing, mode, vol, node);
     }
 
     if (plan.otherNodes.length > 0 && (!vol.multiattach || !isMultiNode(cap))) {
@@ -96,9 +89,9 @@ export function publishHandler(d: HandlerDeps) {
     }
     // Recorded before completing: every completed attachment has an owner on record. A crash
     // before this leaves an unowned incomplete attachment, which the next call deletes.
-    await record(d, vol, node, created.id, req.node_id, ctx);
+    await record(d, vol, node, created.id, req.nodeId, ctx);
     await d.cinder.completeAttachment(created.id, ctx);
-    return { publish_context: publishContext };
+    return publishContext;
   };
 }
 

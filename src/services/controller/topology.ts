@@ -1,5 +1,4 @@
-import type { Topology__Output } from '../../generated/csi/v1/Topology.js';
-import type { TopologyRequirement__Output } from '../../generated/csi/v1/TopologyRequirement.js';
+import type { Segments, TopologyWanted } from './requests.js';
 import { TOPOLOGY_ZONE_KEY } from '../../util/package-info.js';
 
 /**
@@ -8,12 +7,12 @@ import { TOPOLOGY_ZONE_KEY } from '../../util/package-info.js';
  * (an explicit choice wins), else from the CO's requirements: the first preferred segment
  * (with WaitForFirstConsumer that is the chosen node's zone), then the first requisite one.
  */
-export function zoneOfTopology(t: Topology__Output | null | undefined): string | undefined {
-  const zone = t?.segments?.[TOPOLOGY_ZONE_KEY];
+export function zoneOfTopology(t: Segments | undefined): string | undefined {
+  const zone = t?.[TOPOLOGY_ZONE_KEY];
   return zone ? zone : undefined;
 }
 
-export function zoneFromRequirements(req: TopologyRequirement__Output | null | undefined): string | undefined {
+export function zoneFromRequirements(req: TopologyWanted | undefined): string | undefined {
   if (!req) return undefined;
   for (const t of [...(req.preferred ?? []), ...(req.requisite ?? [])]) {
     const zone = zoneOfTopology(t);
@@ -22,7 +21,7 @@ export function zoneFromRequirements(req: TopologyRequirement__Output | null | u
   return undefined;
 }
 
-export function chooseZone(availability: string | undefined, req: TopologyRequirement__Output | null | undefined): string | undefined {
+export function chooseZone(availability: string | undefined, req: TopologyWanted | undefined): string | undefined {
   return availability ?? zoneFromRequirements(req);
 }
 
@@ -31,7 +30,7 @@ export function chooseZone(availability: string | undefined, req: TopologyRequir
  * in. With ignore-volume-az the Cinder zones have nothing to do with the nodes' zones (a common
  * bare-metal layout), so the volume is reported as reachable from everywhere (no topology).
  */
-export function accessibleTopology(volumeZone: string | undefined, ignoreVolumeAz: boolean): Array<{ segments: Record<string, string> }> {
+export function accessibleTopology(volumeZone: string | undefined, ignoreVolumeAz: boolean): Segments[] {
   if (ignoreVolumeAz || !volumeZone) return [];
-  return [{ segments: { [TOPOLOGY_ZONE_KEY]: volumeZone } }];
+  return [{ [TOPOLOGY_ZONE_KEY]: volumeZone }];
 }

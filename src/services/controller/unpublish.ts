@@ -1,10 +1,9 @@
-import type { ControllerUnpublishVolumeRequest__Output } from '../../generated/csi/v1/ControllerUnpublishVolumeRequest.js';
-import type { ControllerUnpublishVolumeResponse } from '../../generated/csi/v1/ControllerUnpublishVolumeResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { DriverError, invalidArgument } from '../../util/errors.js';
+import { DriverError } from '../../util/errors.js';
 import { parseNodeId } from '../node-id.js';
 import { attachmentsToRemove, readNodeRecords } from './attachments.js';
 import type { HandlerDeps } from './deps.js';
+import type { UnpublishInput } from './requests.js';
 import { findVolume } from './lookup.js';
 import { removeAll, summary } from './attachment-calls.js';
 
@@ -19,20 +18,19 @@ import { removeAll, summary } from './attachment-calls.js';
  * be safely regarded as ControllerUnpublished from the node" (spec).
  */
 export function unpublishHandler(d: HandlerDeps) {
-  return async (req: ControllerUnpublishVolumeRequest__Output, ctx: RpcContext): Promise<ControllerUnpublishVolumeResponse> => {
-    const volumeId = req.volume_id ?? '';
-    if (volumeId === '') throw invalidArgument('volume_id is required');
+  return async (req: UnpublishInput, ctx: RpcContext): Promise<void> => {
+    const { volumeId } = req;
     let nodeName: string | undefined;
-    if (req.node_id) {
+    if (req.nodeId) {
       try {
-        nodeName = parseNodeId(req.node_id).nodeName;
+        nodeName = parseNodeId(req.nodeId).nodeName;
       } catch (err) {
-        if (err instanceof DriverError) return {};
+        if (err instanceof DriverError) return;
         throw err;
       }
     }
     const vol = await findVolume(d.cinder, volumeId, ctx);
-    if (!vol) return {};
+    if (!vol) return;
     // Listing is needed only where leftovers can hide: a non-multiattach volume that is
     // available or in-use has no attachments besides the completed ones Cinder shows on it.
     const simple = !vol.multiattach && (vol.status === 'available' || vol.status === 'in-use');
@@ -42,6 +40,6 @@ export function unpublishHandler(d: HandlerDeps) {
     // The node's ownership record stays: it names an attachment id, and an id that no longer
     // exists owns nothing (attachments.ts matches records to live attachments only). The next
     // publish to that node overwrites it. Blanking it here would cost a third request per call.
-    return {};
+    return;
   };
 }

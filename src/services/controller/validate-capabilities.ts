@@ -1,11 +1,10 @@
 import type { Volume } from '../../cinder/types.js';
-import type { ValidateVolumeCapabilitiesRequest__Output } from '../../generated/csi/v1/ValidateVolumeCapabilitiesRequest.js';
-import type { ValidateVolumeCapabilitiesResponse } from '../../generated/csi/v1/ValidateVolumeCapabilitiesResponse.js';
 import type { RpcContext } from '../../util/context.js';
-import { DriverError, invalidArgument, notFound } from '../../util/errors.js';
+import { DriverError, notFound } from '../../util/errors.js';
 import type { HandlerDeps } from './deps.js';
 import { findVolume } from './lookup.js';
 import { parseVolumeParameters } from './parameters.js';
+import type { Validation, ValidateInput } from './requests.js';
 import { capabilityProblems } from './volume-capabilities.js';
 import { volumeContextOf } from './volume-view.js';
 
@@ -15,26 +14,15 @@ import { volumeContextOf } from './volume-view.js';
  * not fit. Malformed requests are INVALID_ARGUMENT; a missing volume NOT_FOUND.
  */
 export function validateCapabilitiesHandler(d: HandlerDeps) {
-  return async (req: ValidateVolumeCapabilitiesRequest__Output, ctx: RpcContext): Promise<ValidateVolumeCapabilitiesResponse> => {
-    const volumeId = req.volume_id ?? '';
-    if (volumeId === '') throw invalidArgument('volume_id is required');
-    const caps = req.volume_capabilities ?? [];
-    const malformed = capabilityProblems(caps, { multiattach: true }).find((p) => p.kind === 'malformed');
-    if (malformed) throw invalidArgument(`volume_capabilities: ${malformed.message}`);
+  return async (req: ValidateInput, ctx: RpcContext): Promise<Validation> => {
+    const { volumeId } = req;
     const vol = await findVolume(d.cinder, volumeId, ctx);
     if (!vol) throw notFound(`volume ${volumeId} does not exist`);
 
-    const unsupported = capabilityProblems(caps, { multiattach: vol.multiattach }).map((p) => p.message);
-    const mismatch = [...unsupported, ...parameterMismatch(req.parameters, vol), ...contextMismatch(req.volume_context, vol)];
-    if (mismatch.length > 0) return { message: mismatch.join('; ') };
-    return {
-      confirmed: {
-        volume_context: req.volume_context ?? {},
-        volume_capabilities: caps,
-        parameters: req.parameters ?? {},
-        mutable_parameters: {},
-      },
-    };
+    const unsupported = capabilityProblems(req.capabilities, { multiattach: vol.multiattach });
+    const mismatch = [...unsupported, ...parameterMismatch(req.parameters, vol), ...contextMismatch(req.volumeContext, vol)];
+    if (mismatch.length > 0) return { confirmed: false, message: mismatch.join('; ') };
+    return { confirmed: true };
   };
 }
 

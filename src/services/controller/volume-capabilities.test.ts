@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VolumeCapability__Output } from '../../generated/csi/v1/VolumeCapability.js';
+import { parseCapabilities, parseCapability } from '../../csi/capability.js';
 import { DriverError } from '../../util/errors.js';
 import { capabilityProblem, isMultiNode, isReadOnlyMode, requireCapabilities } from './volume-capabilities.js';
 
@@ -28,14 +29,21 @@ describe('volume capabilities', () => {
     ['no access mode', { access_type: 'mount', mount: { fs_type: '', mount_flags: [], volume_mount_group: '' }, access_mode: null }, false, 'malformed'],
     ['no access type', { access_mode: { mode: 'SINGLE_NODE_WRITER' } }, false, 'malformed'],
   ];
+  // Malformed: refused by the gRPC edge's parse; unsupported: by the service's rule.
   it.each(table)('%s', (_n, cap, multiattach, want) => {
-    const problem = capabilityProblem(cap, { multiattach });
-    expect(problem?.kind ?? 'ok').toBe(want);
+    let got: 'ok' | 'malformed' | 'unsupported';
+    try {
+      got = capabilityProblem(parseCapability(cap, 'cap'), { multiattach }) === undefined ? 'ok' : 'unsupported';
+    } catch (e) {
+      expect((e as DriverError).kind).toBe('invalid');
+      got = 'malformed';
+    }
+    expect(got).toBe(want);
   });
 
   it('explains why MULTI_NODE is refused', () => {
-    expect(capabilityProblem(block('MULTI_NODE_MULTI_WRITER'), { multiattach: false })?.message).toMatch(/multiattach/);
-    expect(capabilityProblem(mount('MULTI_NODE_READER_ONLY'), { multiattach: true })?.message).toMatch(/block/);
+    expect(capabilityProblem(parseCapability(block('MULTI_NODE_MULTI_WRITER'), 'c'), { multiattach: false })).toMatch(/multiattach/);
+    expect(capabilityProblem(parseCapability(mount('MULTI_NODE_READER_ONLY'), 'c'), { multiattach: true })).toMatch(/block/);
   });
 
   it('throws INVALID_ARGUMENT or FAILED_PRECONDITION as asked', () => {
@@ -47,19 +55,20 @@ describe('volume capabilities', () => {
         return (e as DriverError).kind;
       }
     };
-    expect(codeOf(() => requireCapabilities([], { multiattach: false }, 'caps'))).toBe('invalid');
-    expect(codeOf(() => requireCapabilities([block('MULTI_NODE_MULTI_WRITER')], { multiattach: false }, 'cap'))).toBe('invalid');
-    expect(codeOf(() => requireCapabilities([block('MULTI_NODE_MULTI_WRITER')], { multiattach: false }, 'cap', 'precondition'))).toBe(
+    const caps = (...c: VolumeCapability__Output[]) => parseCapabilities(c, 'caps', true);
+    expect(codeOf(() => caps())).toBe('invalid');
+    expect(codeOf(() => requireCapabilities(caps(block('MULTI_NODE_MULTI_WRITER')), { multiattach: false }, 'cap'))).toBe('invalid');
+    expect(codeOf(() => requireCapabilities(caps(block('MULTI_NODE_MULTI_WRITER')), { multiattach: false }, 'cap', 'precondition'))).toBe(
       'precondition',
     );
-    expect(codeOf(() => requireCapabilities([mount('UNKNOWN')], { multiattach: false }, 'cap', 'precondition'))).toBe('invalid');
-    expect(codeOf(() => requireCapabilities([mount('SINGLE_NODE_WRITER'), block('SINGLE_NODE_READER_ONLY')], { multiattach: false }, 'c'))).toBe('ok');
+    expect(codeOf(() => caps(mount('UNKNOWN')))).toBe('invalid');
+    expect(codeOf(() => requireCapabilities(caps(mount('SINGLE_NODE_WRITER'), block('SINGLE_NODE_READER_ONLY')), { multiattach: false }, 'c'))).toBe('ok');
   });
 
   it('classifies modes', () => {
-    expect(isMultiNode(block('MULTI_NODE_READER_ONLY'))).toBe(true);
-    expect(isMultiNode(block('SINGLE_NODE_MULTI_WRITER'))).toBe(false);
-    expect(isReadOnlyMode(mount('SINGLE_NODE_READER_ONLY'))).toBe(true);
-    expect(isReadOnlyMode(mount('SINGLE_NODE_WRITER'))).toBe(false);
+    expect(isMultiNode(parseCapability(block('MULTI_NODE_READER_ONLY'), 'c'))).toBe(true);
+    expect(isMultiNode(parseCapability(block('SINGLE_NODE_MULTI_WRITER'), 'c'))).toBe(false);
+    expect(isReadOnlyMode(parseCapability(mount('SINGLE_NODE_READER_ONLY'), 'c'))).toBe(true);
+    expect(isReadOnlyMode(parseCapability(mount('SINGLE_NODE_WRITER'), 'c'))).toBe(false);
   });
 });

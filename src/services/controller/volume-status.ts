@@ -1,7 +1,7 @@
 import type { Volume } from '../../cinder/types.js';
-import type { VolumeCondition } from '../../generated/csi/v1/VolumeCondition.js';
 import { publishedNodeIds, readNodeRecords } from './attachments.js';
 import { parseCinderTime } from './cinder-time.js';
+import type { VolumeCondition, VolumeStatus } from './requests.js';
 
 /**
  * What ListVolumes and ControllerGetVolume report beside the volume: the node ids it is
@@ -41,6 +41,6 @@ export function volumeCondition(vol: Volume, now: number): VolumeCondition {
   return { abnormal: false, message: `volume is ${vol.status}` };
 }
 
-export function volumeStatusOf(vol: Volume, now: number): { published_node_ids: string[]; volume_condition: VolumeCondition } {
-  return { published_node_ids: publishedNodeIds(vol.attachments, readNodeRecords(vol.metadata)), volume_condition: volumeCondition(vol, now) };
+export function volumeStatusOf(vol: Volume, now: number): VolumeStatus {
+  return { publishedNodeIds: publishedNodeIds(vol.attachments, readNodeRecords(vol.metadata)), condition: volumeCondition(vol, now) };
 }

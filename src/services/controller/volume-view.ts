@@ -1,8 +1,7 @@
 import type { Volume } from '../../cinder/types.js';
-import type { Volume as CsiVolume } from '../../generated/csi/v1/Volume.js';
-import type { VolumeContentSource } from '../../generated/csi/v1/VolumeContentSource.js';
 import { gibToBytes } from './capacity-range.js';
 import { CTX_MULTIATTACH, CTX_SHARED_TARGETS, CTX_SOURCE, META_TOPOLOGY } from './constants.js';
+import type { ContentSource, VolumeView } from './requests.js';
 import { accessibleTopology } from './topology.js';
 
 /**
@@ -23,18 +22,19 @@ export function volumeContextOf(vol: Volume): Record<string, string> {
   return ctx;
 }
 
-export function contentSourceOf(vol: Volume): VolumeContentSource | null {
-  if (vol.snapshotId) return { type: 'snapshot', snapshot: { snapshot_id: vol.snapshotId } };
-  if (vol.sourceVolId) return { type: 'volume', volume: { volume_id: vol.sourceVolId } };
-  return null;
+function contentSourceOf(vol: Volume): ContentSource | undefined {
+  if (vol.snapshotId) return { kind: 'snapshot', id: vol.snapshotId };
+  if (vol.sourceVolId) return { kind: 'volume', id: vol.sourceVolId };
+  return undefined;
 }
 
-export function toCsiVolume(vol: Volume, ignoreVolumeAz: boolean): CsiVolume {
+export function toVolumeView(vol: Volume, ignoreVolumeAz: boolean): VolumeView {
+  const source = contentSourceOf(vol);
   return {
-    volume_id: vol.id,
-    capacity_bytes: gibToBytes(vol.size),
-    volume_context: volumeContextOf(vol),
-    content_source: contentSourceOf(vol),
-    accessible_topology: accessibleTopology(vol.availabilityZone, ignoreVolumeAz || vol.metadata[META_TOPOLOGY] === undefined),
+    volumeId: vol.id,
+    capacityBytes: gibToBytes(vol.size),
+    context: volumeContextOf(vol),
+    ...(source ? { source } : {}),
+    topology: accessibleTopology(vol.availabilityZone, ignoreVolumeAz || vol.metadata[META_TOPOLOGY] === undefined),
   };
 }

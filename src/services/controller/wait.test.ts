@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCinderTime, toTimestamp } from './cinder-time.js';
+import { parseCinderTime } from './cinder-time.js';
 import { MAX_MARGIN_MS, MIN_MARGIN_MS, NO_DEADLINE_WAIT_MS, statusIs, waitBudgetMs } from './wait.js';
 
 describe('wait budget', () => {
@@ -27,7 +27,7 @@ describe('Cinder timestamps', () => {
   it('parses zone-less microsecond timestamps as UTC', () => {
     const t = parseCinderTime('2024-05-01T10:00:00.123456');
     expect(t?.ms).toBe(Date.UTC(2024, 4, 1, 10, 0, 0, 123));
-    expect(t && toTimestamp(t)).toEqual({ seconds: String(Date.UTC(2024, 4, 1, 10) / 1000), nanos: 123_456_000 });
+    expect(t?.nanos).toBe(123_456_000);
     expect(parseCinderTime('2024-05-01T10:00:00Z')?.nanos).toBe(0);
     expect(parseCinderTime('2024-05-01T10:00:00+02:00')?.ms).toBe(Date.UTC(2024, 4, 1, 8));
     expect(parseCinderTime('yesterday')).toBeUndefined();
