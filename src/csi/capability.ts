@@ -1,5 +1,6 @@
 import type { VolumeCapability__Output } from '../generated/csi/v1/VolumeCapability.js';
-import { ACCESS_MODES, type AccessMode, type Capability } from '../services/controller/requests.js';
+import { ACCESS_MODES, type AccessMode } from '../services/access-modes.js';
+import type { Capability } from '../services/controller/requests.js';
 import { invalidArgument } from '../util/errors.js';
 
 /**

@@ -1,4 +1,3 @@
-import type { CapacityRange__Output } from '../generated/csi/v1/CapacityRange.js';
 import type { ControllerExpandVolumeRequest__Output } from '../generated/csi/v1/ControllerExpandVolumeRequest.js';
 import type { ControllerPublishVolumeRequest__Output } from '../generated/csi/v1/ControllerPublishVolumeRequest.js';
 import type { ControllerUnpublishVolumeRequest__Output } from '../generated/csi/v1/ControllerUnpublishVolumeRequest.js';
@@ -20,13 +19,13 @@ import type {
   PageInput,
   PublishInput,
   Segments,
-  SizeRequest,
   SnapshotInput,
   TopologyWanted,
   UnpublishInput,
   ValidateInput,
 } from '../services/controller/requests.js';
-import { invalidArgument, outOfRange } from '../util/errors.js';
+import { invalidArgument } from '../util/errors.js';
+import { parseCapacityRange } from './capacity-range.js';
 import { parseCapabilities, parseCapability } from './capability.js';
 
 /**
@@ -44,28 +43,6 @@ function requireName(v: string | undefined): string {
   const name = requireId(v, 'name');
   if (name.length > CINDER_META_MAX) throw invalidArgument(`name is longer than ${CINDER_META_MAX} characters (Cinder's limit)`);
   return name;
-}
-
-function int64(value: string | undefined, field: string): bigint {
-  if (value === undefined || value === '') return 0n;
-  let n: bigint;
-  try {
-    n = BigInt(value);
-  } catch {
-    throw invalidArgument(`${field} is not an integer`);
-  }
-  if (n < 0n) throw invalidArgument(`${field} must not be negative (got ${value})`);
-  return n;
-}
-
-/** Both ends as int64 (0 = not set); a limit below the requirement is OUT_OF_RANGE. */
-export function parseCapacityRange(range: CapacityRange__Output | null | undefined): SizeRequest {
-  const requiredBytes = int64(range?.required_bytes, 'capacity_range.required_bytes');
-  const limitBytes = int64(range?.limit_bytes, 'capacity_range.limit_bytes');
-  if (limitBytes > 0n && limitBytes < requiredBytes) {
-    throw outOfRange(`capacity_range.limit_bytes (${limitBytes}) is below required_bytes (${requiredBytes})`);
-  }
-  return { requiredBytes, limitBytes };
 }
 
 export function checkMaxEntries(maxEntries: number | undefined): number {

@@ -7,6 +7,7 @@ import type { NodeUnpublishVolumeRequest__Output } from '../generated/csi/v1/Nod
 import type { NodeUnstageVolumeRequest__Output } from '../generated/csi/v1/NodeUnstageVolumeRequest.js';
 import type { VolumeCapability__Output } from '../generated/csi/v1/VolumeCapability.js';
 import { validateFsType, type FsType } from '../host/filesystem.js';
+import { isMultiNodeMode, isReadOnlyMode, isSingleNodeWriterMode } from '../services/access-modes.js';
 import { capabilityShape } from './capability.js';
 import { validateMountOptions } from '../host/mounter.js';
 import type {
@@ -19,14 +20,13 @@ import type {
   UnpublishRequest,
   UnstageRequest,
 } from '../services/node/requests.js';
-import { invalidArgument, outOfRange } from '../util/errors.js';
+import { invalidArgument } from '../util/errors.js';
+import { parseCapacityRange } from './capacity-range.js';
 
 /**
  * The node RPCs' requests, checked and turned into the node service's own types. Every missing
  * or malformed field is INVALID_ARGUMENT naming the field, before anything touches the host.
  */
-
-const READ_ONLY_MODES: ReadonlySet<string> = new Set(['SINGLE_NODE_READER_ONLY', 'MULTI_NODE_READER_ONLY']);
 
 /** CSI volume ids this driver hands out are Cinder UUIDs; anything printable and short is accepted. */
 const MAX_VOLUME_ID_BYTES = 256;
@@ -44,11 +44,11 @@ export function requireCapability(cap: VolumeCapability__Output | null | undefin
   const shape = capabilityShape(cap);
   if (!shape.ok) throw invalidArgument(`${field}.${shape.message}`);
   const { accessType, mode } = shape;
-  const readOnly = READ_ONLY_MODES.has(mode);
+  const readOnly = isReadOnlyMode(mode);
   if (accessType === 'block') return { accessType, readOnly };
   // A file system mounted read-write on several nodes at once is corrupted (the controller
   // refuses it too; checked again here because the node is the one that would mount it).
-  if (mode.startsWith('MULTI_NODE_') && mode !== 'MULTI_NODE_READER_ONLY') {
+  if (isMultiNodeMode(mode) && !readOnly) {
     throw invalidArgument(`${field}: ${mode} is only supported for block volumes`);
   }
   const mount = cap.mount;
@@ -70,29 +70,16 @@ export function requireCapability(cap: VolumeCapability__Output | null | undefin
   return { accessType, fsType, mountFlags, readOnly };
 }
 
-function modeOf(cap: VolumeCapability__Output | null | undefined): string {
-  return String(cap?.access_mode?.mode ?? 'UNKNOWN');
-}
-
-/** int64 fields arrive as decimal strings; "0" or empty means "not set". */
-export function optionalBytes(v: string | number | undefined, field: string): number | undefined {
-  if (v === undefined || v === '' || v === '0' || v === 0) return undefined;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isSafeInteger(n)) throw invalidArgument(`${field} ${JSON.stringify(v)} is not an integer byte count`);
-  if (n < 0) throw invalidArgument(`${field} must not be negative`);
-  return n;
-}
-
+/** The node compares sizes with block device sizes (numbers): a range beyond 2^53 is refused. */
 export function capacityRange(range: CapacityRange__Output | null | undefined): CapacityWanted {
-  if (!range) return {};
-  const requiredBytes = optionalBytes(range.required_bytes, 'capacity_range.required_bytes');
-  const limitBytes = optionalBytes(range.limit_bytes, 'capacity_range.limit_bytes');
-  if (requiredBytes !== undefined && limitBytes !== undefined && limitBytes < requiredBytes) {
-    throw outOfRange(`capacity_range.limit_bytes ${limitBytes} is below required_bytes ${requiredBytes}`);
-  }
+  const { requiredBytes, limitBytes } = parseCapacityRange(range);
+  const safe = (n: bigint, field: string): number => {
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(`${field} ${n} is too large`);
+    return Number(n);
+  };
   return {
-    ...(requiredBytes !== undefined ? { requiredBytes } : {}),
-    ...(limitBytes !== undefined ? { limitBytes } : {}),
+    ...(requiredBytes > 0n ? { requiredBytes: safe(requiredBytes, 'capacity_range.required_bytes') } : {}),
+    ...(limitBytes > 0n ? { limitBytes: safe(limitBytes, 'capacity_range.limit_bytes') } : {}),
   };
 }
 
@@ -102,12 +89,13 @@ const given = (s: string | undefined): string | undefined => (s ? s : undefined)
 export function parseStageRequest(req: NodeStageVolumeRequest__Output): StageRequest {
   const volumeId = requireVolumeId(req.volume_id);
   const capability = requireCapability(req.volume_capability);
-  const mode = modeOf(req.volume_capability);
+  // Well-formed: requireCapability just read it.
+  const shape = req.volume_capability ? capabilityShape(req.volume_capability) : undefined;
   return {
     volumeId,
     stagingTargetPath: given(req.staging_target_path),
     capability,
-    singleNodeWriter: mode.startsWith('SINGLE_NODE_') && mode !== 'SINGLE_NODE_READER_ONLY',
+    singleNodeWriter: shape?.ok === true && isSingleNodeWriterMode(shape.mode),
     publishContext: req.publish_context ?? {},
     volumeContext: req.volume_context ?? {},
     secrets: req.secrets ?? {},

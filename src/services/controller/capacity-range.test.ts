@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DriverError, type ErrorKind } from '../../util/errors.js';
-import { parseCapacityRange } from '../../csi/controller-requests.js';
+import { parseCapacityRange } from '../../csi/capacity-range.js';
 import { chooseSizeGiB, gibToBytes, sizeSatisfies } from './capacity-range.js';
 
 const GiB = 1024 ** 3;

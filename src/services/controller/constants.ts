@@ -1,8 +1,15 @@
+import { DRIVER_NAME } from '../../util/package-info.js';
+
 /**
  * Names this controller writes into Cinder and into CSI answers. They are part of the on-disk
  * contract: volumes made by one release must still be found by the next, so never rename them.
  */
-const PREFIX = 'cinder.metal.csi.kungze.io';
+
+/** Every key this driver writes starts with its name. */
+const PREFIX = DRIVER_NAME;
+
+/** Volume metadata marking a volume that lost a creation race (see create-volume.ts). */
+export const META_DUPLICATE_OF = `${PREFIX}/duplicate-of`;
 
 /** Volume/snapshot metadata: which Kubernetes cluster made the object (architecture §6). */
 export const META_CLUSTER = `${PREFIX}/cluster`;

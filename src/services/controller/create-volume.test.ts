@@ -6,11 +6,10 @@ import type { CreateVolumeRequest__Output } from '../../generated/csi/v1/CreateV
 import { silentLogger } from '../../log/logger.js';
 import type { RpcContext } from '../../util/context.js';
 import { DriverError, type ErrorKind } from '../../util/errors.js';
-import { META_CLUSTER } from './constants.js';
 import { controllerRpcs } from '../../csi/controller.js';
 import { createVolumeHandler } from './create-volume.js';
 import type { ControllerOperations } from './index.js';
-import { META_DUPLICATE_OF } from './lookup.js';
+import { META_CLUSTER, META_DUPLICATE_OF } from './constants.js';
 import { createLookups } from './lookup.js';
 
 const GiB = 1024 ** 3;

@@ -15,7 +15,8 @@ import {
 import { chooseSizeGiB, DEFAULT_SIZE_GIB, sizeSatisfies } from './capacity-range.js';
 import { planCreate, type CreatePlan } from './create-volume-plan.js';
 import type { HandlerDeps } from './deps.js';
-import { byAge, findSnapshot, findVolume, findVolumesNamed, META_DUPLICATE_OF, ownedByName, single } from './lookup.js';
+import { META_DUPLICATE_OF } from './constants.js';
+import { byAge, findSnapshot, findVolume, findVolumesNamed, ownedByName, single } from './lookup.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { isUuid } from './tokens.js';
 import type { CreateVolumeInput, VolumeView } from './requests.js';

@@ -1,7 +1,6 @@
 import type { RpcContext } from '../../util/context.js';
-import { META_CLUSTER } from './constants.js';
+import { META_CLUSTER, META_DUPLICATE_OF } from './constants.js';
 import type { HandlerDeps } from './deps.js';
-import { META_DUPLICATE_OF } from './lookup.js';
 import { pageFrom } from './paging.js';
 import type { Page, PageInput, VolumeEntry } from './requests.js';
 import { toVolumeView } from './volume-view.js';

@@ -3,7 +3,7 @@ import { isNotFound } from '../../cinder/errors.js';
 import type { Snapshot, Volume } from '../../cinder/types.js';
 import type { RpcContext } from '../../util/context.js';
 import { failedPrecondition } from '../../util/errors.js';
-import { META_CLUSTER } from './constants.js';
+import { META_CLUSTER, META_DUPLICATE_OF } from './constants.js';
 import { NameLookups } from './name-lookups.js';
 import { isUuid } from './tokens.js';
 
@@ -12,8 +12,6 @@ import { isUuid } from './tokens.js';
  * object: it is answered as "not there" without asking Cinder (not INVALID_ARGUMENT).
  */
 
-/** Volume metadata marking a volume that lost a creation race (see create-volume.ts). */
-export const META_DUPLICATE_OF = 'cinder.metal.csi.kungze.io/duplicate-of';
 
 export async function findVolume(cinder: CinderClient, id: string, ctx: RpcContext): Promise<Volume | undefined> {
   if (!isUuid(id)) return undefined;

@@ -1,3 +1,4 @@
+import type { AccessMode } from '../access-modes.js';
 import type { CinderTime } from './cinder-time.js';
 
 /**
@@ -6,17 +7,6 @@ import type { CinderTime } from './cinder-time.js';
  * into these — every field present and well-formed — and turns the answers back into protos.
  * What needs Cinder to judge (a volume type, a source, a size against the volume's) is judged here.
  */
-
-export const ACCESS_MODES = [
-  'SINGLE_NODE_WRITER',
-  'SINGLE_NODE_READER_ONLY',
-  'SINGLE_NODE_SINGLE_WRITER',
-  'SINGLE_NODE_MULTI_WRITER',
-  'MULTI_NODE_READER_ONLY',
-  'MULTI_NODE_SINGLE_WRITER',
-  'MULTI_NODE_MULTI_WRITER',
-] as const;
-export type AccessMode = (typeof ACCESS_MODES)[number];
 
 /** A well-formed volume capability; whether this driver and volume can serve it is asked later. */
 export interface Capability {

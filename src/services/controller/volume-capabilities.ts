@@ -1,5 +1,7 @@
+import { FS_TYPES } from '../../host/filesystem.js';
 import { failedPrecondition, invalidArgument } from '../../util/errors.js';
-import type { AccessMode, Capability } from './requests.js';
+import { isMultiNodeMode, isReadOnlyMode as readOnly } from '../access-modes.js';
+import type { Capability } from './requests.js';
 
 /**
  * Which volume capabilities this driver serves. Single-node modes work for any volume, mount or
@@ -8,10 +10,8 @@ import type { AccessMode, Capability } from './requests.js';
  * mounted on two nodes, so offering it would corrupt data. (A malformed capability never gets
  * here: the gRPC edge refuses it.)
  */
-export const ALLOWED_FS_TYPES: readonly string[] = ['', 'ext4', 'ext3', 'xfs', 'btrfs'];
-
-const MULTI_NODE_MODES: ReadonlySet<AccessMode> = new Set(['MULTI_NODE_READER_ONLY', 'MULTI_NODE_SINGLE_WRITER', 'MULTI_NODE_MULTI_WRITER']);
-const READ_ONLY_MODES: ReadonlySet<AccessMode> = new Set(['SINGLE_NODE_READER_ONLY', 'MULTI_NODE_READER_ONLY']);
+/** '' is the default (ext4, on the node). */
+export const ALLOWED_FS_TYPES: readonly string[] = ['', ...FS_TYPES];
 
 /** What is known about the volume a capability is checked against. */
 export interface CapabilityTarget {
@@ -20,11 +20,11 @@ export interface CapabilityTarget {
 }
 
 export function isMultiNode(cap: Capability): boolean {
-  return MULTI_NODE_MODES.has(cap.mode);
+  return isMultiNodeMode(cap.mode);
 }
 
 export function isReadOnlyMode(cap: Capability): boolean {
-  return READ_ONLY_MODES.has(cap.mode);
+  return readOnly(cap.mode);
 }
 
 /** Why this driver cannot serve the capability on such a volume; undefined when it can. */
