@@ -20,14 +20,14 @@ import {
 import { UNIMPLEMENTED, type ControllerRpcs, type Implemented } from './service-types.js';
 
 /** The RPCs this controller implements; the others answer UNIMPLEMENTED and are not advertised. */
-type ImplementedControllerRpcs = Implemented<Omit<ControllerRpcs, 'GetSnapshot' | 'ControllerModifyVolume'>>;
+type ImplementedControllerRpcs = Implemented<Omit<ControllerRpcs, 'ControllerModifyVolume'>>;
 
 /**
  * The CSI Controller service over the controller's use cases: each RPC's request is validated
  * into the service's own type here (controller-requests.ts), and the answer turned back into the
  * proto's (int64 as decimal strings, timestamps, topology segments).
  */
-export function controllerRpcs(c: ControllerOperations): ImplementedControllerRpcs & Pick<ControllerRpcs, 'GetSnapshot' | 'ControllerModifyVolume'> {
+export function controllerRpcs(c: ControllerOperations): ImplementedControllerRpcs & Pick<ControllerRpcs, 'ControllerModifyVolume'> {
   return {
     CreateVolume: async (req, ctx) => ({ volume: volumeOf(await c.createVolume(parseCreateVolume(req), ctx)) }),
     DeleteVolume: async (req, ctx) => {
@@ -88,7 +88,7 @@ export function controllerRpcs(c: ControllerOperations): ImplementedControllerRp
       const e = await c.getVolume(requireId(req.volume_id, 'volume_id'), ctx);
       return { volume: volumeOf(e.volume), status: statusOf(e.status) };
     },
-    GetSnapshot: UNIMPLEMENTED,
+    GetSnapshot: async (req, ctx) => ({ snapshot: snapshotOf(await c.getSnapshot(requireId(req.snapshot_id, 'snapshot_id'), ctx)) }),
     ControllerModifyVolume: UNIMPLEMENTED,
   };
 }

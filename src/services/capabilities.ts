@@ -22,6 +22,7 @@ export const CONTROLLER_CAPABILITIES: readonly string[] = [
   'GET_VOLUME',
   'VOLUME_CONDITION',
   'SINGLE_NODE_MULTI_WRITER',
+  'GET_SNAPSHOT',
 ];
 
 /** NodeServiceCapability.RPC.Type values implemented by services/node. */

@@ -61,6 +61,7 @@ const COVERAGE: Record<string, string> = {
   'controller:GET_CAPACITY': 'GetCapacity shrinks by the size of a new volume',
   'controller:CREATE_DELETE_SNAPSHOT': 'CreateSnapshot is idempotent (10 repeats, one Cinder snapshot)',
   'controller:LIST_SNAPSHOTS': 'ListSnapshots by snapshot_id and by source_volume_id',
+  'controller:GET_SNAPSHOT': 'GetSnapshot answers the snapshot ListSnapshots lists, NOT_FOUND for an unknown id',
   'controller:CLONE_VOLUME': 'restore from the snapshot and clone of the volume hold the written data',
   'controller:EXPAND_VOLUME': 'ControllerExpandVolume then NodeExpandVolume grow a mounted xfs volume online (10 repeats each)',
   'controller:PUBLISH_READONLY': 'readonly ControllerPublish hands a read-only connection and conflicts with an rw one',
@@ -105,6 +106,7 @@ describe.skipIf(!isRoot)('CSI conformance (driver in all mode + second node plug
       ['controller', 'CreateSnapshot', () => ({ source_volume_id: 'v' }), 'name'],
       ['controller', 'CreateSnapshot', () => ({ name: uniqueName('req') }), 'source_volume_id'],
       ['controller', 'DeleteSnapshot', () => ({}), 'snapshot_id'],
+      ['controller', 'GetSnapshot', () => ({}), 'snapshot_id'],
       ['controller', 'ControllerExpandVolume', () => ({ capacity_range: { required_bytes: String(GiB) } }), 'volume_id'],
       ['controller', 'ControllerExpandVolume', () => ({ volume_id: 'v' }), 'capacity_range'],
       ['controller', 'ControllerGetVolume', () => ({}), 'volume_id'],
@@ -347,6 +349,15 @@ describe.skipIf(!isRoot)('CSI conformance (driver in all mode + second node plug
       const bySource = await call(ctl(), 'ListSnapshots', { source_volume_id: volumeId });
       expect((bySource.entries as any[]).map((e) => e.snapshot.snapshot_id)).toEqual([snapshotId]);
       expect(bySource.entries[0].snapshot.ready_to_use).toBe(true);
+    });
+
+    conf('GetSnapshot answers the snapshot ListSnapshots lists, NOT_FOUND for an unknown id', async () => {
+      const got = await call(ctl(), 'GetSnapshot', { snapshot_id: snapshotId });
+      const listed = await call(ctl(), 'ListSnapshots', { snapshot_id: snapshotId });
+      expect(got.snapshot).toEqual(listed.entries[0].snapshot);
+      expect(got.snapshot.ready_to_use).toBe(true);
+      const missing = await status(ctl(), 'GetSnapshot', { snapshot_id: '00000000-0000-4000-8000-000000000000' });
+      expect(missing.code).toBe(Code.NOT_FOUND);
     });
 
     conf('restore from the snapshot and clone of the volume hold the written data', async () => {

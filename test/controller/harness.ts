@@ -22,6 +22,8 @@ import type { GetCapacityRequest__Output } from '../../src/generated/csi/v1/GetC
 import type { GetCapacityResponse } from '../../src/generated/csi/v1/GetCapacityResponse.js';
 import type { ListSnapshotsRequest__Output } from '../../src/generated/csi/v1/ListSnapshotsRequest.js';
 import type { ListSnapshotsResponse } from '../../src/generated/csi/v1/ListSnapshotsResponse.js';
+import type { GetSnapshotRequest__Output } from '../../src/generated/csi/v1/GetSnapshotRequest.js';
+import type { GetSnapshotResponse } from '../../src/generated/csi/v1/GetSnapshotResponse.js';
 import type { ListVolumesRequest__Output } from '../../src/generated/csi/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse } from '../../src/generated/csi/v1/ListVolumesResponse.js';
 import type { ValidateVolumeCapabilitiesRequest__Output } from '../../src/generated/csi/v1/ValidateVolumeCapabilitiesRequest.js';
@@ -62,6 +64,7 @@ export interface Rpcs {
   CreateSnapshot: H<CreateSnapshotRequest__Output, CreateSnapshotResponse>;
   DeleteSnapshot: H<DeleteSnapshotRequest__Output, object>;
   ListSnapshots: H<ListSnapshotsRequest__Output, ListSnapshotsResponse>;
+  GetSnapshot: H<GetSnapshotRequest__Output, GetSnapshotResponse>;
   ControllerExpandVolume: H<ControllerExpandVolumeRequest__Output, ControllerExpandVolumeResponse>;
   ControllerGetVolume: H<ControllerGetVolumeRequest__Output, ControllerGetVolumeResponse>;
 }

@@ -71,6 +71,31 @@ describe('snapshots and expansion over HTTP', () => {
     });
   });
 
+  describe('GetSnapshot', () => {
+    it('reads a snapshot as ListSnapshots by id does; NOT_FOUND for a missing, foreign-shaped or deleted one', async () => {
+      const id = await volume();
+      h.emu.setFaults({ stuck: { snapshots: ['creating'] } });
+      const cut = (await h.rpc.CreateSnapshot(snapshotReq('snap-get', id), h.ctx(1500))).snapshot;
+      const snapshotId = cut?.snapshot_id ?? '';
+      const get = async () => (await h.rpc.GetSnapshot({ snapshot_id: snapshotId, secrets: {} }, h.ctx())).snapshot;
+      // Still creating in Cinder: reported, not ready.
+      expect(await get()).toMatchObject({ snapshot_id: snapshotId, source_volume_id: id, ready_to_use: false });
+      h.emu.setFaults({});
+      const ready = (await h.rpc.CreateSnapshot(snapshotReq('snap-get', id), h.ctx())).snapshot;
+      const listed = (await h.rpc.ListSnapshots({ snapshot_id: snapshotId, source_volume_id: '', max_entries: 0, starting_token: '', secrets: {} }, h.ctx())).entries?.[0]?.snapshot;
+      expect(await get()).toEqual(ready);
+      expect(await get()).toEqual(listed);
+      expect(ready?.ready_to_use).toBe(true);
+
+      for (const missing of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+        expect((await failure(h.rpc.GetSnapshot({ snapshot_id: missing, secrets: {} }, h.ctx()))).code).toBe(Code.NOT_FOUND);
+      }
+      expect(await failure(h.rpc.GetSnapshot({ snapshot_id: '', secrets: {} }, h.ctx()))).toMatchObject({ code: Code.INVALID_ARGUMENT, message: expect.stringContaining('snapshot_id') });
+      await h.rpc.DeleteSnapshot({ snapshot_id: snapshotId, secrets: {} }, h.ctx());
+      expect((await failure(h.rpc.GetSnapshot({ snapshot_id: snapshotId, secrets: {} }, h.ctx()))).code).toBe(Code.NOT_FOUND);
+    });
+  });
+
   describe('ListSnapshots / DeleteSnapshot', () => {
     it('by id (missing → empty), by source volume, paged, bad token ABORTED', async () => {
       const a = await volume();

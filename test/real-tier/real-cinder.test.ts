@@ -16,6 +16,8 @@ import type { DeleteVolumeRequest__Output } from '../../src/generated/csi/v1/Del
 import type { VolumeCapability__Output } from '../../src/generated/csi/v1/VolumeCapability.js';
 import type { Logger } from '../../src/log/logger.js';
 import { controllerRpcs } from '../../src/csi/controller.js';
+import { mapError } from '../../src/csi/error-map.js';
+import { Code } from '../../src/csi/status-codes.js';
 import { createControllerOperations } from '../../src/services/controller/index.js';
 import { formatNodeId } from '../../src/services/node-id.js';
 import { decodePublishContext } from '../../src/services/publish-context.js';
@@ -325,6 +327,52 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
         expect(isUnauthorized(err) || String(err).includes('401')).toBe(true);
       } finally {
         wrong.close();
+      }
+    },
+    T,
+  );
+
+  it(
+    'snapshots: CreateSnapshot → GetSnapshot and ListSnapshots by id agree, ready → DeleteSnapshot → GetSnapshot NOT_FOUND',
+    async () => {
+      const e = need();
+      const log = capture.log;
+      const c = new HttpCinderClient(clientConfig(e), { log });
+      const ops = createControllerOperations({
+        cinder: c,
+        waiter: { volumes: createVolumeWaiter(c, { log }), snapshots: createSnapshotWaiter(c, { log }) },
+        clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
+        registry: new MemoryRegistry(),
+        ignoreVolumeAz: true,
+        log,
+      });
+      const rpc = controllerRpcs(ops) as unknown as Record<string, H<unknown, any>>;
+      try {
+        const cv = await rpc.CreateVolume!(
+          { name: `pvc-real-snap-${randomBytes(4).toString('hex')}`, capacity_range: { required_bytes: String(GiB), limit_bytes: '0' }, volume_capabilities: [mountCap()], parameters: { type: e.get('CINDER_VOLUME_TYPE') } },
+          ctx(log),
+        );
+        const volumeId = cv.volume.volume_id as string;
+        volumes.add(volumeId);
+        const cut = await rpc.CreateSnapshot!({ name: `snap-real-${randomBytes(4).toString('hex')}`, source_volume_id: volumeId, parameters: {} }, ctx(log));
+        const snapshotId = cut.snapshot.snapshot_id as string;
+        try {
+          const got = await rpc.GetSnapshot!({ snapshot_id: snapshotId }, ctx(log));
+          const listed = await rpc.ListSnapshots!({ snapshot_id: snapshotId, max_entries: 0, starting_token: '', source_volume_id: '' }, ctx(log));
+          expect(got.snapshot).toEqual(listed.entries[0].snapshot);
+          expect(got.snapshot).toMatchObject({ snapshot_id: snapshotId, source_volume_id: volumeId, size_bytes: String(GiB) });
+          expect(got.snapshot.ready_to_use).toBe(cut.snapshot.ready_to_use);
+        } finally {
+          await rpc.DeleteSnapshot!({ snapshot_id: snapshotId }, ctx(log));
+        }
+        const gone = await rpc.GetSnapshot!({ snapshot_id: snapshotId }, ctx(log)).then(
+          () => 'found',
+          (err: unknown) => mapError(err).code,
+        );
+        expect(gone).toBe(Code.NOT_FOUND);
+        await rpc.DeleteVolume!({ volume_id: volumeId }, ctx(log));
+      } finally {
+        c.close();
       }
     },
     T,

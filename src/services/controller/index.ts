@@ -8,6 +8,7 @@ import { deleteSnapshotHandler } from './delete-snapshot.js';
 import { deleteVolumeHandler } from './delete-volume.js';
 import type { HandlerDeps } from './deps.js';
 import { expandHandler } from './expand.js';
+import { getSnapshotHandler } from './get-snapshot.js';
 import { getVolumeHandler } from './get-volume.js';
 import { listSnapshotsHandler } from './list-snapshots.js';
 import { listVolumesHandler } from './list-volumes.js';
@@ -66,6 +67,7 @@ export function createControllerOperations(deps: ControllerDeps) {
     createSnapshot: createSnapshotHandler(d),
     deleteSnapshot: deleteSnapshotHandler(d),
     listSnapshots: listSnapshotsHandler(d),
+    getSnapshot: getSnapshotHandler(d),
     expand: expandHandler(d),
     getVolume: getVolumeHandler(d),
   };
