@@ -97,6 +97,20 @@ interface Rpcs {
   ControllerUnpublishVolume: H<ControllerUnpublishVolumeRequest__Output, object>;
 }
 
+/** The controller's RPCs over a client of the real Cinder, as a cluster of its own. */
+function controllerOver(c: HttpCinderClient, log: Logger): ReturnType<typeof controllerRpcs> {
+  return controllerRpcs(
+    createControllerOperations({
+      cinder: c,
+      waiter: { volumes: createVolumeWaiter(c, { log }), snapshots: createSnapshotWaiter(c, { log }) },
+      clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
+      registry: new MemoryRegistry(),
+      ignoreVolumeAz: true,
+      log,
+    }),
+  );
+}
+
 describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/real-cinder)`, () => {
   let raw: RawCinder;
   let client: HttpCinderClient | undefined;
@@ -199,16 +213,7 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
       const log = capture.log;
       const c = new HttpCinderClient(clientConfig(e), { log });
       client = c;
-      const rpc = controllerRpcs(
-        createControllerOperations({
-          cinder: c,
-          waiter: { volumes: createVolumeWaiter(c, { log }), snapshots: createSnapshotWaiter(c, { log }) },
-          clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
-          registry: new MemoryRegistry(),
-          ignoreVolumeAz: true,
-          log,
-        }),
-      ) as unknown as Rpcs;
+      const rpc = controllerOver(c, log) as unknown as Rpcs;
 
       const name = `pvc-real-tier-${randomBytes(4).toString('hex')}`;
       const cv = await rpc.CreateVolume(
@@ -338,15 +343,7 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
       const e = need();
       const log = capture.log;
       const c = new HttpCinderClient(clientConfig(e), { log });
-      const ops = createControllerOperations({
-        cinder: c,
-        waiter: { volumes: createVolumeWaiter(c, { log }), snapshots: createSnapshotWaiter(c, { log }) },
-        clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
-        registry: new MemoryRegistry(),
-        ignoreVolumeAz: true,
-        log,
-      });
-      const rpc = controllerRpcs(ops) as unknown as Record<string, H<unknown, any>>;
+      const rpc = controllerOver(c, log) as unknown as Record<string, H<unknown, any>>;
       try {
         const cv = await rpc.CreateVolume!(
           { name: `pvc-real-snap-${randomBytes(4).toString('hex')}`, capacity_range: { required_bytes: String(GiB), limit_bytes: '0' }, volume_capabilities: [mountCap()], parameters: { type: e.get('CINDER_VOLUME_TYPE') } },
