@@ -176,9 +176,12 @@ async function main() {
     const cloudConf = join(dir, 'cloud.conf');
     await writeFile(cloudConf, `[BlockStorage]\nauth-strategy = noauth\ncinder-endpoint = ${endpoint}\ncluster-id = sanity\n`, { mode: 0o600 });
     let parameters = join(HERE, 'parameters.yaml');
+    let mutableParameters = join(HERE, 'mutable-parameters.yaml');
     if (real) {
       parameters = join(dir, 'parameters.yaml');
       await writeFile(parameters, `type: ${real.volumeType}\n`);
+      mutableParameters = join(dir, 'mutable-parameters.yaml');
+      await writeFile(mutableParameters, `type: ${real.volumeType}\n`);
     }
     const sock = join(dir, 'csi.sock');
     const driverLog = [];
@@ -199,6 +202,7 @@ async function main() {
         `--csi.stagingdir=${join(work, 'staging')}`,
         `--csi.mountdir=${join(work, 'mount')}`,
         `--csi.testvolumeparameters=${parameters}`,
+        `--csi.testvolumemutableparameters=${mutableParameters}`,
         // Against a real Cinder only the controller specs: the node specs need a kernel
         // initiator, which the real-kernel tier (test/real-kernel) provides instead.
         ...(real ? ['--ginkgo.focus=Controller'] : []),

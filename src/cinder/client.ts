@@ -34,6 +34,7 @@ export interface CinderClient {
   listAllVolumes(filter?: vols.VolumeFilter, opts?: CallOptions): Promise<Volume[]>;
   deleteVolume(id: string, opts?: CallOptions): Promise<void>;
   extendVolume(id: string, newSizeGiB: number, opts?: CallOptions): Promise<void>;
+  retypeVolume(id: string, newType: string, policy: vols.MigrationPolicy, opts?: CallOptions): Promise<void>;
   setVolumeMetadata(id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>>;
 
   createSnapshot(r: snaps.CreateSnapshotRequest, opts?: CallOptions): Promise<Snapshot>;
@@ -120,6 +121,10 @@ export class HttpCinderClient implements CinderClient {
   }
   extendVolume(id: string, newSizeGiB: number, opts?: CallOptions): Promise<void> {
     return vols.extendVolume(this.api, id, newSizeGiB, opts);
+  }
+
+  retypeVolume(id: string, newType: string, policy: vols.MigrationPolicy, opts?: CallOptions): Promise<void> {
+    return vols.retypeVolume(this.api, id, newType, policy, opts);
   }
   setVolumeMetadata(id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
     return vols.setVolumeMetadata(this.api, id, metadata, opts);

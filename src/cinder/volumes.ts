@@ -145,6 +145,28 @@ export async function extendVolume(api: CinderApi, id: string, newSizeGiB: numbe
   );
 }
 
+/**
+ * Cinder's migration policy of a retype: `never` changes the type only where the volume is;
+ * `on-demand` lets Cinder move the volume to another backend when the new type needs one.
+ */
+export type MigrationPolicy = 'never' | 'on-demand';
+
+/**
+ * `os-retype` (202; the volume turns `retyping` and back). Not retried on a lost reply: a second
+ * request is refused while the first runs, and the caller reads the volume to see what happened.
+ */
+export async function retypeVolume(api: CinderApi, id: string, newType: string, policy: MigrationPolicy, opts?: CallOptions): Promise<void> {
+  await api.send(
+    {
+      method: 'POST',
+      route: '/volumes/{id}/action#os-retype',
+      path: `/volumes/${encodeId(id)}/action`,
+      body: { 'os-retype': { new_type: newType, migration_policy: policy } },
+    },
+    opts,
+  );
+}
+
 /** Merges `metadata` into the volume's (POST semantics); returns the full resulting metadata. */
 export async function setVolumeMetadata(api: CinderApi, id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
   const req = {

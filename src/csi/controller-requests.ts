@@ -74,7 +74,15 @@ export function parseCreateVolume(req: CreateVolumeRequest__Output): CreateVolum
   const range = parseCapacityRange(req.capacity_range);
   const source = contentSource(req);
   const topology = topologyWanted(req.accessibility_requirements);
-  return { name, capabilities, parameters: req.parameters ?? {}, range, ...(source ? { source } : {}), ...(topology ? { topology } : {}) };
+  return {
+    name,
+    capabilities,
+    parameters: req.parameters ?? {},
+    mutableParameters: req.mutable_parameters ?? {},
+    range,
+    ...(source ? { source } : {}),
+    ...(topology ? { topology } : {}),
+  };
 }
 
 export function parsePublish(req: ControllerPublishVolumeRequest__Output): PublishInput {
@@ -91,7 +99,7 @@ export function parseUnpublish(req: ControllerUnpublishVolumeRequest__Output): U
 export function parseValidate(req: ValidateVolumeCapabilitiesRequest__Output): ValidateInput {
   const volumeId = requireId(req.volume_id, 'volume_id');
   const capabilities = parseCapabilities(req.volume_capabilities, 'volume_capabilities', true);
-  return { volumeId, capabilities, parameters: req.parameters ?? {}, volumeContext: req.volume_context ?? {} };
+  return { volumeId, capabilities, parameters: req.parameters ?? {}, mutableParameters: req.mutable_parameters ?? {}, volumeContext: req.volume_context ?? {} };
 }
 
 export function parseListVolumes(req: ListVolumesRequest__Output): PageInput {

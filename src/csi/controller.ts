@@ -17,17 +17,15 @@ import {
   parseValidate,
   requireId,
 } from './controller-requests.js';
-import { UNIMPLEMENTED, type ControllerRpcs, type Implemented } from './service-types.js';
+import type { ControllerRpcs, Implemented } from './service-types.js';
 
-/** The RPCs this controller implements; the others answer UNIMPLEMENTED and are not advertised. */
-type ImplementedControllerRpcs = Implemented<Omit<ControllerRpcs, 'ControllerModifyVolume'>>;
 
 /**
  * The CSI Controller service over the controller's use cases: each RPC's request is validated
  * into the service's own type here (controller-requests.ts), and the answer turned back into the
  * proto's (int64 as decimal strings, timestamps, topology segments).
  */
-export function controllerRpcs(c: ControllerOperations): ImplementedControllerRpcs & Pick<ControllerRpcs, 'ControllerModifyVolume'> {
+export function controllerRpcs(c: ControllerOperations): Implemented<ControllerRpcs> {
   return {
     CreateVolume: async (req, ctx) => ({ volume: volumeOf(await c.createVolume(parseCreateVolume(req), ctx)) }),
     DeleteVolume: async (req, ctx) => {
@@ -48,7 +46,7 @@ export function controllerRpcs(c: ControllerOperations): ImplementedControllerRp
           volume_context: req.volume_context ?? {},
           volume_capabilities: req.volume_capabilities ?? [],
           parameters: req.parameters ?? {},
-          mutable_parameters: {},
+          mutable_parameters: req.mutable_parameters ?? {},
         },
       };
     },
@@ -89,7 +87,10 @@ export function controllerRpcs(c: ControllerOperations): ImplementedControllerRp
       return { volume: volumeOf(e.volume), status: statusOf(e.status) };
     },
     GetSnapshot: async (req, ctx) => ({ snapshot: snapshotOf(await c.getSnapshot(requireId(req.snapshot_id, 'snapshot_id'), ctx)) }),
-    ControllerModifyVolume: UNIMPLEMENTED,
+    ControllerModifyVolume: async (req, ctx) => {
+      await c.modifyVolume({ volumeId: requireId(req.volume_id, 'volume_id'), mutableParameters: req.mutable_parameters ?? {} }, ctx);
+      return {};
+    },
   };
 }
 

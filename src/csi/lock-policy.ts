@@ -14,6 +14,7 @@ export const CONTROLLER_LOCKS: ControllerPolicies = {
   ControllerPublishVolume: byVolume('vol:'),
   ControllerUnpublishVolume: byVolume('vol:'),
   ControllerExpandVolume: byVolume('vol:'),
+  ControllerModifyVolume: byVolume('vol:'),
   CreateSnapshot: { lockKeys: (r) => keys(`snapname:${r.name ?? ''}`) },
   DeleteSnapshot: { lockKeys: (r) => keys(`snap:${r.snapshot_id ?? ''}`) },
 };

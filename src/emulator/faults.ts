@@ -11,7 +11,7 @@ export class FaultConfigError extends Error {}
 
 const ROUTE_KEYS = ['latencyMs', 'errorRate', 'failNext', 'errorStatus', 'hang', 'rateLimit', 'loseReplyAfterCommit'];
 const TOP_KEYS = [...ROUTE_KEYS, 'routes', 'stuck', 'errorOnCreate', 'errorOnExtend', 'tokenExpirySeconds'];
-const STUCK_STATES: StuckState[] = ['creating', 'extending', 'deleting'];
+const STUCK_STATES: StuckState[] = ['creating', 'extending', 'deleting', 'retyping'];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

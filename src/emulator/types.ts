@@ -37,7 +37,7 @@ export interface RouteFaults {
 }
 
 /** States an object can be kept in forever by the `stuck` fault. */
-export type StuckState = 'creating' | 'extending' | 'deleting';
+export type StuckState = 'creating' | 'extending' | 'deleting' | 'retyping';
 
 export interface FaultConfig extends RouteFaults {
   /**

@@ -6,10 +6,11 @@ import { resizeFile } from './files.js';
 import { emptyHtml } from './http.js';
 import { atLeast } from './microversion.js';
 import { reserve } from './quotas.js';
+import { retype } from './retype.js';
 import { fieldError, isObject, optionalString, pyRepr, rejectUnknownKeys, sizeField } from './validate.js';
 import { beginDelete } from './volumes.js';
 
-/** Volume actions: os-extend, and the admin actions os-reset_status, os-force_delete, os-force_detach. */
+/** Volume actions: os-extend, os-retype (retype.ts), and the admin actions os-reset_status, os-force_delete, os-force_detach. */
 
 const extend: ActionHandler = (req, ctx, env, arg) => {
   const v = getVolume(env, ctx, req.params.id ?? '');
@@ -135,6 +136,7 @@ function parseBoolean(v: unknown): boolean | undefined {
 
 export const volumeAction = actionDispatcher({
   'os-extend': extend,
+  'os-retype': retype,
   'os-update_readonly_flag': updateReadonlyFlag,
   'os-reset_status': resetStatus,
   'os-force_delete': forceDelete,

@@ -61,7 +61,7 @@ const COVERAGE: Record<string, string> = {
   'controller:GET_CAPACITY': 'GetCapacity shrinks by the size of a new volume',
   'controller:CREATE_DELETE_SNAPSHOT': 'CreateSnapshot is idempotent (10 repeats, one Cinder snapshot)',
   'controller:LIST_SNAPSHOTS': 'ListSnapshots by snapshot_id and by source_volume_id',
-  'controller:GET_SNAPSHOT': 'GetSnapshot answers the snapshot ListSnapshots lists, NOT_FOUND for an unknown id',
+  'controller:MODIFY_VOLUME': 'ControllerModifyVolume retypes a mounted volume in place with its data intact, and refuses a key it cannot change',
   'controller:CLONE_VOLUME': 'restore from the snapshot and clone of the volume hold the written data',
   'controller:EXPAND_VOLUME': 'ControllerExpandVolume then NodeExpandVolume grow a mounted xfs volume online (10 repeats each)',
   'controller:PUBLISH_READONLY': 'readonly ControllerPublish hands a read-only connection and conflicts with an rw one',
@@ -110,6 +110,7 @@ describe.skipIf(!isRoot)('CSI conformance (driver in all mode + second node plug
       ['controller', 'ControllerExpandVolume', () => ({ capacity_range: { required_bytes: String(GiB) } }), 'volume_id'],
       ['controller', 'ControllerExpandVolume', () => ({ volume_id: 'v' }), 'capacity_range'],
       ['controller', 'ControllerGetVolume', () => ({}), 'volume_id'],
+      ['controller', 'ControllerModifyVolume', () => ({ mutable_parameters: { type: 'conf-gold' } }), 'volume_id'],
       ['node', 'NodeStageVolume', () => ({ staging_target_path: kd('s'), volume_capability: mountCap() }), 'volume_id'],
       ['node', 'NodeStageVolume', () => ({ volume_id: 'v', volume_capability: mountCap() }), 'staging_target_path'],
       ['node', 'NodeStageVolume', () => ({ volume_id: 'v', staging_target_path: kd('s') }), 'volume_capability'],
@@ -515,6 +516,32 @@ describe.skipIf(!isRoot)('CSI conformance (driver in all mode + second node plug
           await call(h.nodeA.client, 'NodeUnstageVolume', { volume_id: vol.volume_id, staging_target_path: p.staging });
           await call(ctl(), 'ControllerUnpublishVolume', { volume_id: vol.volume_id, node_id: h.nodeA.nodeId });
         }
+      } finally {
+        await discardVolume(h, vol.volume_id, { staging: p.staging });
+      }
+    }, 120_000);
+  });
+
+  describe('volume attributes', () => {
+    conf('ControllerModifyVolume retypes a mounted volume in place with its data intact, and refuses a key it cannot change', async () => {
+      const cap = mountCap();
+      const vol = await createVolume(h, uniqueName('conf-modify'));
+      const p = nodePaths(h, vol.volume_id, 'node-a');
+      try {
+        const pub = await call(ctl(), 'ControllerPublishVolume', { volume_id: vol.volume_id, node_id: h.nodeA.nodeId, volume_capability: cap });
+        await mkdir(p.staging, { recursive: true });
+        await call(h.nodeA.client, 'NodeStageVolume', { volume_id: vol.volume_id, volume_capability: cap, publish_context: pub.publish_context, staging_target_path: p.staging });
+        const data = randomBytes(64 * 1024);
+        await writeFile(join(p.staging, 'data.bin'), data);
+        const bad = await status(ctl(), 'ControllerModifyVolume', { volume_id: vol.volume_id, mutable_parameters: { iops: '100' } });
+        expect(bad.code).toBe(Code.INVALID_ARGUMENT);
+        expect(bad.details).toContain('"iops"');
+        await call(ctl(), 'ControllerModifyVolume', { volume_id: vol.volume_id, mutable_parameters: { type: 'conf-gold' } });
+        const cinder = (await cinderList(h, 'volumes')).find((v) => v.id === vol.volume_id);
+        expect(cinder).toMatchObject({ volume_type: 'conf-gold', status: 'in-use' });
+        expect(sha(await readFile(join(p.staging, 'data.bin')))).toBe(sha(data));
+        await call(h.nodeA.client, 'NodeUnstageVolume', { volume_id: vol.volume_id, staging_target_path: p.staging });
+        await call(ctl(), 'ControllerUnpublishVolume', { volume_id: vol.volume_id, node_id: h.nodeA.nodeId });
       } finally {
         await discardVolume(h, vol.volume_id, { staging: p.staging });
       }

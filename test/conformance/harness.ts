@@ -55,6 +55,8 @@ export async function startHarness(opts: { faults?: FaultConfig } = {}): Promise
     const emulator = await startEmulator({
       stateDir: join(dir, 'cinder'),
       quotas: { volumes: 200, snapshots: 200, gigabytes: 10_000 },
+      // The default type's specs exactly: a retype Cinder does in place (ControllerModifyVolume).
+      volumeTypes: [{ name: 'conf-gold', description: 'the default type\'s specs', extraSpecs: {} }],
       ...(opts.faults ? { faults: opts.faults } : {}),
     });
     cleanups.push(() => emulator.stop());

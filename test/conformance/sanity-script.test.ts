@@ -84,6 +84,7 @@ echo "SUCCESS! -- 80 Passed | 0 Failed | 0 Pending | 10 Skipped"
       expect(kubelet).toMatch(/\/kubelet$/);
       expect(flag('mountdir').startsWith(`${kubelet}/`)).toBe(true);
       expect(flag('testvolumeparameters')).toBe(join(PACKAGE_ROOT, 'sanity', 'parameters.yaml'));
+      expect(flag('testvolumemutableparameters')).toBe(join(PACKAGE_ROOT, 'sanity', 'mutable-parameters.yaml'));
       expect(flag('secrets')).toBe(join(PACKAGE_ROOT, 'sanity', 'secrets.yaml'));
       // The script's temp dir (driver socket, emulator state) is gone afterwards.
       expect(existsSync(dirname(kubelet))).toBe(false);

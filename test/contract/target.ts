@@ -32,6 +32,13 @@ export interface ContractTarget {
   backend: string;
   /** The highest microversion the target offers. */
   serverMaxVersion: string;
+  /**
+   * Volume types for retype: a base type, one with the very same extra specs (Cinder retypes in
+   * place), and one on the same backend with another spec (the file and iSCSI drivers cannot
+   * retype in place: it needs a migration). Empty where the real harness has no such types
+   * (an RBD-only backend).
+   */
+  retypeTypes: { base: string; sameSpecs: string; otherSpecs: string };
   /** Unique prefix of this run's object names. */
   runId: string;
   client(deps?: ClientDeps): HttpCinderClient;
@@ -90,6 +97,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
       variant,
       backend: process.env.CINDER_BACKEND ?? 'unknown',
       serverMaxVersion: process.env.CINDER_MAX_MICROVERSION ?? '3.70',
+      retypeTypes: { base: process.env.CINDER_VOLUME_TYPE ?? '', sameSpecs: process.env.CINDER_RETYPE_SAME_SPECS_TYPE ?? '', otherSpecs: process.env.CINDER_RETYPE_OTHER_SPECS_TYPE ?? '' },
       runId,
     };
     if (variant === 'noauth') {
@@ -162,6 +170,10 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
       { name: 'cloud-admin', password: adminPassword, project: 'admin', roles: ['admin'] },
     ],
     quotas: { volumes: 100, snapshots: 100, gigabytes: 2000 },
+    volumeTypes: [
+      { name: 'iscsi-gold', description: 'iscsi, the same extra specs', extraSpecs: { volume_backend_name: 'iscsi' } },
+      { name: 'iscsi-tier2', description: 'iscsi, another extra spec', extraSpecs: { volume_backend_name: 'iscsi', 'csi-test:tier': '2' } },
+    ],
   });
   const base = {
     name: `emulator/${variant}`,
@@ -170,6 +182,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
     emulator,
     backend: 'emulator',
     serverMaxVersion: '3.70',
+    retypeTypes: { base: 'iscsi', sameSpecs: 'iscsi-gold', otherSpecs: 'iscsi-tier2' },
     runId,
     teardown: async () => {
       closeAll();

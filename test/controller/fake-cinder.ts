@@ -100,6 +100,13 @@ export class FakeCinder implements CinderClient {
     v.size = size;
   }
 
+  async retypeVolume(id: string, newType: string): Promise<void> {
+    this.enter('retypeVolume');
+    const v = this.volumes.get(id);
+    if (!v) throw notFound();
+    v.volumeType = newType;
+  }
+
   async setVolumeMetadata(id: string, metadata: Record<string, string>): Promise<Record<string, string>> {
     this.enter('setVolumeMetadata');
     const v = this.volumes.get(id);

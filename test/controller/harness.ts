@@ -23,6 +23,7 @@ import type { GetCapacityResponse } from '../../src/generated/csi/v1/GetCapacity
 import type { ListSnapshotsRequest__Output } from '../../src/generated/csi/v1/ListSnapshotsRequest.js';
 import type { ListSnapshotsResponse } from '../../src/generated/csi/v1/ListSnapshotsResponse.js';
 import type { GetSnapshotRequest__Output } from '../../src/generated/csi/v1/GetSnapshotRequest.js';
+import type { ControllerModifyVolumeRequest__Output } from '../../src/generated/csi/v1/ControllerModifyVolumeRequest.js';
 import type { GetSnapshotResponse } from '../../src/generated/csi/v1/GetSnapshotResponse.js';
 import type { ListVolumesRequest__Output } from '../../src/generated/csi/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse } from '../../src/generated/csi/v1/ListVolumesResponse.js';
@@ -67,6 +68,7 @@ export interface Rpcs {
   GetSnapshot: H<GetSnapshotRequest__Output, GetSnapshotResponse>;
   ControllerExpandVolume: H<ControllerExpandVolumeRequest__Output, ControllerExpandVolumeResponse>;
   ControllerGetVolume: H<ControllerGetVolumeRequest__Output, ControllerGetVolumeResponse>;
+  ControllerModifyVolume: H<ControllerModifyVolumeRequest__Output, object>;
 }
 
 export interface Harness {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAGS, parseCli } from '../../src/cli/args.js';
+import { CONTROLLER_CAPABILITIES } from '../../src/services/capabilities.js';
 import { DRIVER_NAME } from '../../src/util/package-info.js';
 import { FS_TYPES } from '../../src/host/filesystem.js';
 import { parseSnapshotParameters, parseVolumeParameters } from '../../src/services/controller/parameters.js';
@@ -184,12 +185,17 @@ describe('sidecar arguments', () => {
 
   it('csi-provisioner: topology, PVC metadata, ext4 default, a long timeout, leader election', () => {
     const a = args('csi-provisioner');
-    expect(a.get('feature-gates')).toBe('Topology=true');
+    expect(a.get('feature-gates')?.split(',')).toEqual(['Topology=true', 'VolumeAttributesClass=true']);
     expect(a.has('extra-create-metadata')).toBe(true);
     expect(a.get('default-fstype')).toBe('ext4');
     expect(FS_TYPES).toContain(a.get('default-fstype'));
     expect(durationSeconds(a.get('timeout') ?? '')).toBeGreaterThanOrEqual(180);
     expect(a.has('leader-election')).toBe(true);
+  });
+
+  it('csi-resizer: the VolumeAttributesClass gate, as the plugin advertises MODIFY_VOLUME', () => {
+    expect(CONTROLLER_CAPABILITIES).toContain('MODIFY_VOLUME');
+    expect(args('csi-resizer').get('feature-gates')).toBe('VolumeAttributesClass=true');
   });
 
   it.each(['csi-attacher', 'csi-resizer', 'csi-snapshotter'])('%s: leader election and a timeout of at least a minute', (name) => {

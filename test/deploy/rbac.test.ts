@@ -49,6 +49,8 @@ const NEEDS: Need[] = [
   { sidecar: 'provisioner', group: '', resource: 'nodes', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
   // "only needed when the CSI driver has the PUBLISH_UNPUBLISH_VOLUME controller capability": it has.
   { sidecar: 'provisioner', group: 'storage.k8s.io', resource: 'volumeattachments', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
+  // The PVC's VolumeAttributesClass, passed to CreateVolume as mutable_parameters (MODIFY_VOLUME).
+  { sidecar: 'provisioner', group: 'storage.k8s.io', resource: 'volumeattributesclasses', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
   LEASES('provisioner'),
   // external-attacher v4 (ClusterRole external-attacher-runner; Role external-attacher-cfg).
   { sidecar: 'attacher', group: '', resource: 'persistentvolumes', verbs: ['get', 'list', 'watch', 'patch'], scope: 'cluster' },

@@ -89,6 +89,8 @@ MODE=$([ "$KEYSTONE" = 1 ] && echo keystone || echo noauth)
 VOLUME_TYPE=tgt-iscsi
 RBD_VOLUME_TYPE=rbd
 RBD_MULTIATTACH_VOLUME_TYPE=rbd-multiattach
+RETYPE_SAME_SPECS_TYPE=tgt-iscsi-gold
+RETYPE_OTHER_SPECS_TYPE=tgt-iscsi-tier2
 [ "$PRIMARY_BACKEND" = rbd ] && VOLUME_TYPE=$RBD_VOLUME_TYPE
 T0=$EPOCHREALTIME
 TP=$T0
@@ -607,6 +609,10 @@ create_type() {
 # A public volume type bound to the primary backend, for tests that want "the tgt-backed type".
 if [ "$PRIMARY_BACKEND" != rbd ]; then
   create_type "$VOLUME_TYPE" "file backend exported by tgtd (CHAP)" "{\"volume_backend_name\":\"$PRIMARY_BACKEND\"}"
+  # For retype: the very same extra specs (Cinder retypes in the database alone), and another
+  # spec on the same backend (the file driver cannot retype in place: it needs a migration).
+  create_type "$RETYPE_SAME_SPECS_TYPE" "retype target, same extra specs" "{\"volume_backend_name\":\"$PRIMARY_BACKEND\"}"
+  create_type "$RETYPE_OTHER_SPECS_TYPE" "retype target, another extra spec" "{\"volume_backend_name\":\"$PRIMARY_BACKEND\",\"csi-test:tier\":\"2\"}"
 fi
 if has_backend rbd; then
   create_type "$RBD_VOLUME_TYPE" "Ceph RBD (test/real-ceph)" '{"volume_backend_name":"rbd"}'
@@ -642,6 +648,8 @@ CINDER_URL="http://$HOST:$CINDER_PORT"
   echo "export CINDER_BACKEND='$BACKEND'"
   echo "export CINDER_MAX_MICROVERSION='3.70'"
   echo "export CINDER_VOLUME_TYPE='$VOLUME_TYPE'"
+  echo "export CINDER_RETYPE_SAME_SPECS_TYPE='$RETYPE_SAME_SPECS_TYPE'"
+  echo "export CINDER_RETYPE_OTHER_SPECS_TYPE='$RETYPE_OTHER_SPECS_TYPE'"
   echo "export CINDER_LOG_DIR='$RC_DIR/cinder/log'"
   if has_backend rbd; then
     echo "export RBD_VOLUME_TYPE='$RBD_VOLUME_TYPE'"

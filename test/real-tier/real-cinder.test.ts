@@ -375,6 +375,48 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
     T,
   );
 
+  it(
+    'ModifyVolume: an attached volume is retyped in place (same extra specs) and never migrated; a detached one needs migrationPolicy on-demand',
+    async (t) => {
+      const e = need();
+      const same = e.opt('CINDER_RETYPE_SAME_SPECS_TYPE') ?? '';
+      const other = e.opt('CINDER_RETYPE_OTHER_SPECS_TYPE') ?? '';
+      if (!same || !other) t.skip();
+      const log = capture.log;
+      const c = new HttpCinderClient(clientConfig(e), { log });
+      const rpc = controllerOver(c, log) as unknown as Record<string, H<unknown, any>>;
+      const failure = (p: Promise<unknown>) => p.then(() => ({ code: Code.OK, message: '' }), (err: unknown) => mapError(err));
+      try {
+        const cv = await rpc.CreateVolume!(
+          { name: `pvc-real-mod-${randomBytes(4).toString('hex')}`, capacity_range: { required_bytes: String(GiB), limit_bytes: '0' }, volume_capabilities: [mountCap()], parameters: { type: e.get('CINDER_VOLUME_TYPE') } },
+          ctx(log),
+        );
+        const volumeId = cv.volume.volume_id as string;
+        volumes.add(volumeId);
+        const nodeId = formatNodeId({ nodeName: NODE, ip: '127.0.0.1', iqn: INITIATOR, publicKey: generateNodeKeyPair().publicKey });
+        await rpc.ControllerPublishVolume!({ volume_id: volumeId, node_id: nodeId, volume_capability: mountCap(), readonly: false, volume_context: {} }, ctx(log));
+        const modify = (mutable: Record<string, string>) => rpc.ControllerModifyVolume!({ volume_id: volumeId, mutable_parameters: mutable }, ctx(log));
+
+        expect(await modify({ type: same })).toEqual({});
+        expect((await raw.waitFor('volume', volumeId, 'in-use')).volume_type).toBe(same);
+        const attached = await failure(modify({ type: other, migrationPolicy: 'on-demand' }));
+        expect(attached.code).toBe(Code.FAILED_PRECONDITION);
+        expect(attached.message).toMatch(/attached volume is never migrated/);
+        expect((await raw.waitFor('volume', volumeId, 'in-use')).volume_type).toBe(same);
+
+        await rpc.ControllerUnpublishVolume!({ volume_id: volumeId, node_id: nodeId }, ctx(log));
+        const detached = await failure(modify({ type: other }));
+        expect(detached.code).toBe(Code.FAILED_PRECONDITION);
+        expect(detached.message).toMatch(/migrationPolicy: on-demand/);
+        expect((await raw.waitFor('volume', volumeId, 'available')).volume_type).toBe(same);
+        await rpc.DeleteVolume!({ volume_id: volumeId }, ctx(log));
+      } finally {
+        c.close();
+      }
+    },
+    T,
+  );
+
   it('no secret in any log: passwords, the application credential secret, tokens and CHAP passwords are absent from the driver logs', () => {
     const e = need();
     const text = capture.text();

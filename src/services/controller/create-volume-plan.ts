@@ -3,7 +3,7 @@ import type { RpcContext } from '../../util/context.js';
 import { invalidArgument } from '../../util/errors.js';
 import { META_CLUSTER, META_TOPOLOGY } from './constants.js';
 import type { HandlerDeps } from './deps.js';
-import { parseVolumeParameters } from './parameters.js';
+import { parseMutableParameters, parseVolumeParameters } from './parameters.js';
 import { chooseZone } from './topology.js';
 import type { ContentSource, CreateVolumeInput, SizeRequest } from './requests.js';
 import { isMultiNode, requireCapabilities } from './volume-capabilities.js';
@@ -25,6 +25,9 @@ export interface CreatePlan {
 export async function planCreate(d: HandlerDeps, req: CreateVolumeInput, ctx: RpcContext): Promise<CreatePlan> {
   const { name, capabilities: caps, range, source } = req;
   const params = parseVolumeParameters(req.parameters);
+  // The class the PVC names is the newer intent: its type is the volume's.
+  const mutable = parseMutableParameters(req.mutableParameters);
+  if (mutable.volumeType !== undefined) params.volumeType = mutable.volumeType;
 
   const multiattach = caps.some(isMultiNode);
   if (multiattach) await requireMultiattachType(d, params.volumeType, ctx);

@@ -12,6 +12,7 @@ import { getSnapshotHandler } from './get-snapshot.js';
 import { getVolumeHandler } from './get-volume.js';
 import { listSnapshotsHandler } from './list-snapshots.js';
 import { listVolumesHandler } from './list-volumes.js';
+import { modifyVolumeHandler } from './modify-volume.js';
 import { createLookups } from './lookup.js';
 import { publishHandler } from './publish.js';
 import { unpublishHandler } from './unpublish.js';
@@ -69,6 +70,7 @@ export function createControllerOperations(deps: ControllerDeps) {
     listSnapshots: listSnapshotsHandler(d),
     getSnapshot: getSnapshotHandler(d),
     expand: expandHandler(d),
+    modifyVolume: modifyVolumeHandler(d),
     getVolume: getVolumeHandler(d),
   };
 }

@@ -63,6 +63,37 @@ export function parseSnapshotParameters(params: Record<string, string> | undefin
   return { metadata };
 }
 
+/** What a VolumeAttributesClass may change on a volume (ControllerModifyVolume, CreateVolume). */
+export interface MutableParameters {
+  /** Cinder volume type name or id. */
+  volumeType?: string;
+  /** Whether Cinder may move a detached volume to another backend to change its type. */
+  migrationPolicy: 'never' | 'on-demand';
+}
+
+export const PARAM_MIGRATION_POLICY = 'migrationPolicy';
+
+/**
+ * Unknown keys, and values that cannot be, are INVALID_ARGUMENT naming them: Kubernetes then
+ * marks the VolumeAttributesClass infeasible for the volume instead of retrying it forever.
+ */
+export function parseMutableParameters(params: Record<string, string> | undefined, field = 'mutable_parameters'): MutableParameters {
+  const out: MutableParameters = { migrationPolicy: 'never' };
+  for (const [key, value] of Object.entries(params ?? {})) {
+    checkLength(key, value, field);
+    if (key === PARAM_TYPE) {
+      if (value === '') throw invalidArgument(`${field}.${PARAM_TYPE} must name a Cinder volume type`);
+      out.volumeType = value;
+    } else if (key === PARAM_MIGRATION_POLICY) {
+      if (value !== 'never' && value !== 'on-demand') throw invalidArgument(`${field}.${PARAM_MIGRATION_POLICY} must be "never" or "on-demand", not ${JSON.stringify(value)}`);
+      out.migrationPolicy = value;
+    } else {
+      throw invalidArgument(`${field}: ${JSON.stringify(key)} cannot be changed by this driver (it can change: ${PARAM_TYPE}, ${PARAM_MIGRATION_POLICY})`);
+    }
+  }
+  return out;
+}
+
 function knownVolumeKeys(): string[] {
   return [PARAM_TYPE, PARAM_TYPE_ALIAS, PARAM_AVAILABILITY, ...VOLUME_METADATA_PARAMS];
 }

@@ -40,6 +40,8 @@ export interface CreateVolumeInput {
   /** At least one. */
   capabilities: Capability[];
   parameters: Record<string, string>;
+  /** From a VolumeAttributesClass: its `type` wins over the StorageClass's. */
+  mutableParameters: Record<string, string>;
   range: SizeRequest;
   source?: ContentSource;
   topology?: TopologyWanted;
@@ -63,6 +65,7 @@ export interface ValidateInput {
   volumeId: string;
   capabilities: Capability[];
   parameters: Record<string, string>;
+  mutableParameters: Record<string, string>;
   volumeContext: Record<string, string>;
 }
 
@@ -86,6 +89,12 @@ export interface SnapshotInput {
   name: string;
   sourceVolumeId: string;
   parameters: Record<string, string>;
+}
+
+export interface ModifyInput {
+  volumeId: string;
+  /** As the CO gives them; the service reads them (parameters.ts). */
+  mutableParameters: Record<string, string>;
 }
 
 export interface ExpandInput {

@@ -3,7 +3,7 @@ import type { RpcContext } from '../../util/context.js';
 import { DriverError, notFound } from '../../util/errors.js';
 import type { HandlerDeps } from './deps.js';
 import { findVolume } from './lookup.js';
-import { parseVolumeParameters } from './parameters.js';
+import { parseMutableParameters, parseVolumeParameters } from './parameters.js';
 import type { Validation, ValidateInput } from './requests.js';
 import { capabilityProblems } from './volume-capabilities.js';
 import { volumeContextOf } from './volume-view.js';
@@ -20,23 +20,27 @@ export function validateCapabilitiesHandler(d: HandlerDeps) {
     if (!vol) throw notFound(`volume ${volumeId} does not exist`);
 
     const unsupported = capabilityProblems(req.capabilities, { multiattach: vol.multiattach });
-    const mismatch = [...unsupported, ...parameterMismatch(req.parameters, vol), ...contextMismatch(req.volumeContext, vol)];
+    const mismatch = [...unsupported, ...parameterMismatch(req.parameters, req.mutableParameters, vol), ...contextMismatch(req.volumeContext, vol)];
     if (mismatch.length > 0) return { confirmed: false, message: mismatch.join('; ') };
     return { confirmed: true };
   };
 }
 
-function parameterMismatch(params: Record<string, string> | undefined, vol: Volume): string[] {
+/** The StorageClass's parameters, and a VolumeAttributesClass's (whose type wins), against the volume. */
+function parameterMismatch(params: Record<string, string>, mutableParams: Record<string, string>, vol: Volume): string[] {
   let parsed;
+  let mutable;
   try {
     parsed = parseVolumeParameters(params);
+    mutable = parseMutableParameters(mutableParams);
   } catch (err) {
     if (err instanceof DriverError) return [err.message];
     throw err;
   }
   const out: string[] = [];
-  if (parsed.volumeType !== undefined && parsed.volumeType !== vol.volumeType) {
-    out.push(`the volume's type is ${JSON.stringify(vol.volumeType ?? '')}, not ${JSON.stringify(parsed.volumeType)}`);
+  const type = mutable.volumeType ?? parsed.volumeType;
+  if (type !== undefined && type !== vol.volumeType) {
+    out.push(`the volume's type is ${JSON.stringify(vol.volumeType ?? '')}, not ${JSON.stringify(type)}`);
   }
   if (parsed.availability !== undefined && parsed.availability !== vol.availabilityZone) {
     out.push(`the volume is in zone ${JSON.stringify(vol.availabilityZone ?? '')}, not ${JSON.stringify(parsed.availability)}`);
