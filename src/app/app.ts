@@ -81,7 +81,7 @@ async function buildRegistry(options: AppOptions): Promise<ConnectorRegistry> {
 async function buildController(_options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts<ControllerRpcs>> {
   if (!config) throw new Error('--cloud-config is required in controller mode');
   // Loaded on demand: a node plugin never pays for the Cinder client (axios) at start-up.
-  const { createCinderClient, createSnapshotWaiter, createVolumeWaiter } = await import('../cinder/index.js');
+  const { createCinderClient, createControllerWaiters } = await import('../cinder/index.js');
   const { createControllerOperations, META_CLUSTER } = await import('../services/controller/index.js');
   const { controllerRpcs } = await import('../csi/controller.js');
   const controllerLog = log.child({ service: 'controller' });
@@ -91,11 +91,8 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
     { ...config.global, authStrategy: config.blockStorage.authStrategy, cinderEndpoint: config.blockStorage.cinderEndpoint },
     { log: controllerLog },
   );
-  const waiter = {
-    // The cluster tag narrows the waiter's lists to this cluster's volumes when all it waits for carry it.
-    volumes: createVolumeWaiter(cinder, { log: controllerLog, clusterTag: { key: META_CLUSTER, value: config.blockStorage.clusterId } }),
-    snapshots: createSnapshotWaiter(cinder, { log: controllerLog }),
-  };
+  // The cluster tag narrows the volume waiter's lists to this cluster's volumes when all it waits for carry it.
+  const waiter = createControllerWaiters(cinder, { log: controllerLog, clusterTag: { key: META_CLUSTER, value: config.blockStorage.clusterId } });
   const operations = createControllerOperations({
     cinder,
     waiter,
@@ -108,8 +105,7 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
   const rpcs: ControllerRpcs = controllerRpcs(operations);
   const close = async (): Promise<void> => {
     // The waiters' timers first: a tick must not reach a closed client.
-    waiter.volumes.stop();
-    waiter.snapshots.stop();
+    waiter.stop();
     await cinder.close();
   };
   return { handlers: rpcs, ready: () => true, close };

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { CinderApi } from './api.js';
 import * as att from './attachments.js';
+import * as backups from './backups.js';
 import { KeystoneAuth, NoAuth, type AuthProvider } from './auth.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, InvalidClientConfigError, type CinderClientConfig } from './config.js';
 import { AxiosTransport, type HttpTransport } from './http.js';
@@ -13,7 +14,7 @@ import type { CallOptions, RequestDeps } from './request.js';
 import { DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.js';
 import { SecretScrubber } from './secrets.js';
 import * as snaps from './snapshots.js';
-import type { AbsoluteLimits, Attachment, AvailabilityZone, Page, QuotaUsage, Snapshot, Volume, VolumeType } from './types.js';
+import type { AbsoluteLimits, Attachment, AvailabilityZone, Backup, Page, QuotaUsage, Snapshot, Volume, VolumeType } from './types.js';
 import * as vols from './volumes.js';
 
 /**
@@ -42,6 +43,12 @@ export interface CinderClient {
   listSnapshots(r?: snaps.ListSnapshotsRequest, opts?: CallOptions): Promise<Page<Snapshot>>;
   listAllSnapshots(filter?: Omit<snaps.ListSnapshotsRequest, 'limit' | 'marker'>, opts?: CallOptions): Promise<Snapshot[]>;
   deleteSnapshot(id: string, opts?: CallOptions): Promise<void>;
+
+  createBackup(r: backups.CreateBackupRequest, opts?: CallOptions): Promise<{ id: string }>;
+  getBackup(id: string, opts?: CallOptions): Promise<Backup>;
+  listBackups(r?: backups.ListBackupsRequest, opts?: CallOptions): Promise<Page<Backup>>;
+  listAllBackups(filter?: Omit<backups.ListBackupsRequest, 'limit' | 'marker'>, opts?: CallOptions): Promise<Backup[]>;
+  deleteBackup(id: string, opts?: CallOptions): Promise<void>;
 
   createAttachment(r: att.CreateAttachmentRequest, opts?: CallOptions): Promise<Attachment>;
   getAttachment(id: string, opts?: CallOptions): Promise<Attachment>;
@@ -144,6 +151,22 @@ export class HttpCinderClient implements CinderClient {
   }
   deleteSnapshot(id: string, opts?: CallOptions): Promise<void> {
     return snaps.deleteSnapshot(this.api, id, opts);
+  }
+
+  createBackup(r: backups.CreateBackupRequest, opts?: CallOptions): Promise<{ id: string }> {
+    return backups.createBackup(this.api, r, opts);
+  }
+  getBackup(id: string, opts?: CallOptions): Promise<Backup> {
+    return backups.getBackup(this.api, id, opts);
+  }
+  listBackups(r?: backups.ListBackupsRequest, opts?: CallOptions): Promise<Page<Backup>> {
+    return backups.listBackups(this.api, r, opts);
+  }
+  listAllBackups(filter?: Omit<backups.ListBackupsRequest, 'limit' | 'marker'>, opts?: CallOptions): Promise<Backup[]> {
+    return backups.listAllBackups(this.api, filter, opts);
+  }
+  deleteBackup(id: string, opts?: CallOptions): Promise<void> {
+    return backups.deleteBackup(this.api, id, opts);
   }
 
   createAttachment(r: att.CreateAttachmentRequest, opts?: CallOptions): Promise<Attachment> {

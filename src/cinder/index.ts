@@ -4,12 +4,14 @@ export { InvalidClientConfigError, DEFAULT_REQUEST_TIMEOUT_MS } from './config.j
 export { HttpCinderClient, createCinderClient, type CinderClient, type ClientDeps } from './client.js';
 export type { CreateVolumeRequest, ListVolumesRequest, VolumeFilter } from './volumes.js';
 export type { CreateSnapshotRequest, ListSnapshotsRequest } from './snapshots.js';
+export type { CreateBackupRequest, ListBackupsRequest } from './backups.js';
 export type { CreateAttachmentRequest } from './attachments.js';
 export type { CallOptions } from './request.js';
 export type {
   AbsoluteLimits,
   Attachment,
   AvailabilityZone,
+  Backup,
   HostConnector,
   Page,
   QuotaUsage,
@@ -34,7 +36,7 @@ export {
 } from './errors.js';
 export { featuresFor, MIN_MICROVERSION, MAX_MICROVERSION, type CinderFeatures } from './microversion.js';
 export { BatchedWaiter, type BatchedWaiterOptions, type WaitOptions, type WaitResult, type WaitVerdict, type WaiterSource, type WaiterStats } from './waiter.js';
-export { createSnapshotWaiter, createVolumeWaiter, type VolumeWaiterOptions } from './waiters.js';
+export { createBackupWaiter, createControllerWaiters, createSnapshotWaiter, createVolumeWaiter, type ControllerWaiters, type VolumeWaiterOptions } from './waiters.js';
 export type { PollAnswer, PollSource, PollTarget } from './poll.js';
 export { systemClock, type Clock } from './clock.js';
 export { ConnectionInfoError, parseConnectionInfo } from './connection-info.js';

@@ -78,13 +78,14 @@ describe('negotiation and feature flags', () => {
   });
 
   it.each([
-    ['3.44', { inUseExtend: true, withCount: false, sharedTargets: false, attachMode: false, updatedAtFilters: false, snapshotWithoutForce: false }],
-    ['3.45', { inUseExtend: true, withCount: true, sharedTargets: false, attachMode: false, updatedAtFilters: false, snapshotWithoutForce: false }],
-    ['3.48', { inUseExtend: true, withCount: true, sharedTargets: true, attachMode: false, updatedAtFilters: false, snapshotWithoutForce: false }],
-    ['3.54', { inUseExtend: true, withCount: true, sharedTargets: true, attachMode: true, updatedAtFilters: false, snapshotWithoutForce: false }],
-    ['3.60', { inUseExtend: true, withCount: true, sharedTargets: true, attachMode: true, updatedAtFilters: true, snapshotWithoutForce: false }],
-    ['3.65', { inUseExtend: true, withCount: true, sharedTargets: true, attachMode: true, updatedAtFilters: true, snapshotWithoutForce: false }],
-    ['3.66', { inUseExtend: true, withCount: true, sharedTargets: true, attachMode: true, updatedAtFilters: true, snapshotWithoutForce: true }],
+    ['3.44', { inUseExtend: true, withCount: false, volumeFromBackup: false, sharedTargets: false, attachMode: false, updatedAtFilters: false, snapshotWithoutForce: false }],
+    ['3.45', { inUseExtend: true, withCount: true, volumeFromBackup: false, sharedTargets: false, attachMode: false, updatedAtFilters: false, snapshotWithoutForce: false }],
+    ['3.47', { inUseExtend: true, withCount: true, volumeFromBackup: true, sharedTargets: false, attachMode: false, updatedAtFilters: false, snapshotWithoutForce: false }],
+    ['3.48', { inUseExtend: true, withCount: true, volumeFromBackup: true, sharedTargets: true, attachMode: false, updatedAtFilters: false, snapshotWithoutForce: false }],
+    ['3.54', { inUseExtend: true, withCount: true, volumeFromBackup: true, sharedTargets: true, attachMode: true, updatedAtFilters: false, snapshotWithoutForce: false }],
+    ['3.60', { inUseExtend: true, withCount: true, volumeFromBackup: true, sharedTargets: true, attachMode: true, updatedAtFilters: true, snapshotWithoutForce: false }],
+    ['3.65', { inUseExtend: true, withCount: true, volumeFromBackup: true, sharedTargets: true, attachMode: true, updatedAtFilters: true, snapshotWithoutForce: false }],
+    ['3.66', { inUseExtend: true, withCount: true, volumeFromBackup: true, sharedTargets: true, attachMode: true, updatedAtFilters: true, snapshotWithoutForce: true }],
   ])('features at %s', (v, flags) => {
     const f = featuresFor(parseMicroversion(v)!);
     expect(f).toMatchObject({ microversion: v, ...flags });

@@ -43,6 +43,8 @@ export interface CinderFeatures {
   inUseExtend: boolean;
   /** 3.45: `with_count` on lists (at 3.44 the unknown parameter empties the list!). */
   withCount: boolean;
+  /** 3.47: create a volume from a backup (`backup_id` on POST /volumes). */
+  volumeFromBackup: boolean;
   /** 3.48: volumes report `shared_targets` and `service_uuid`. */
   sharedTargets: boolean;
   /** 3.54: attachment `mode` (ro/rw). */
@@ -59,6 +61,7 @@ export function featuresFor(v: Microversion, serverMax: Microversion = v): Cinde
     serverMaxVersion: formatMicroversion(serverMax),
     inUseExtend: atLeast(v, 3, 42),
     withCount: atLeast(v, 3, 45),
+    volumeFromBackup: atLeast(v, 3, 47),
     sharedTargets: atLeast(v, 3, 48),
     attachMode: atLeast(v, 3, 54),
     updatedAtFilters: atLeast(v, 3, 60),

@@ -1,6 +1,7 @@
 import { encodeId, type CinderApi } from './api.js';
 import type { CallOptions } from './request.js';
-import { asArray, asObject, nextMarkerFromLinks, parseSnapshot, type Page, type Snapshot } from './types.js';
+import { limitToAsk, pageOf, walkPages } from './list-pages.js';
+import { asArray, asObject, parseSnapshot, type Page, type Snapshot } from './types.js';
 
 /** Snapshots. `getSnapshot` throws a typed not-found, like getVolume. */
 
@@ -43,9 +44,9 @@ export async function getSnapshot(api: CinderApi, id: string, opts?: CallOptions
   return api.parse(req, res, (b) => parseSnapshot(asObject(b, 'body').snapshot));
 }
 
-/** One page of `/snapshots/detail`; the marker rule is listVolumes' (limit + 1, see volumes.ts). */
+/** One page of `/snapshots/detail` (marker rules: list-pages.ts). */
 export async function listSnapshots(api: CinderApi, r: ListSnapshotsRequest = {}, opts?: CallOptions): Promise<Page<Snapshot>> {
-  const ask = r.limit !== undefined && r.limit > 0 ? r.limit + 1 : undefined;
+  const ask = limitToAsk(r.limit);
   const req = {
     method: 'GET' as const,
     route: '/snapshots/detail',
@@ -62,34 +63,12 @@ export async function listSnapshots(api: CinderApi, r: ListSnapshotsRequest = {}
   const res = await api.send(req, opts);
   return api.parse(req, res, (b) => {
     const o = asObject(b, 'body');
-    const items = asArray(o.snapshots, 'body.snapshots').map((v, i) => parseSnapshot(v, `snapshots[${i}]`));
-    const linked = nextMarkerFromLinks(o.snapshots_links);
-    if (ask === undefined) return linked !== undefined && items.length > 0 ? { items, nextMarker: linked } : { items };
-    const limit = ask - 1;
-    if (items.length > limit) {
-      const page = items.slice(0, limit);
-      return { items: page, nextMarker: page[page.length - 1]?.id };
-    }
-    if (linked !== undefined && items.length > 0) return { items, nextMarker: items[items.length - 1]?.id };
-    return { items };
+    return pageOf(asArray(o.snapshots, 'body.snapshots').map((v, i) => parseSnapshot(v, `snapshots[${i}]`)), o.snapshots_links, ask);
   });
 }
 
-export async function listAllSnapshots(api: CinderApi, f: Omit<ListSnapshotsRequest, 'limit' | 'marker'> = {}, opts?: CallOptions): Promise<Snapshot[]> {
-  const out: Snapshot[] = [];
-  const seen = new Set<string>();
-  let marker: string | undefined;
-  for (;;) {
-    const page = await listSnapshots(api, { ...f, marker }, opts);
-    for (const s of page.items) {
-      if (!seen.has(s.id)) {
-        seen.add(s.id);
-        out.push(s);
-      }
-    }
-    if (page.nextMarker === undefined || page.nextMarker === marker || page.items.length === 0) return out;
-    marker = page.nextMarker;
-  }
+export function listAllSnapshots(api: CinderApi, f: Omit<ListSnapshotsRequest, 'limit' | 'marker'> = {}, opts?: CallOptions): Promise<Snapshot[]> {
+  return walkPages((marker) => listSnapshots(api, { ...f, marker }, opts));
 }
 
 export async function deleteSnapshot(api: CinderApi, id: string, opts?: CallOptions): Promise<void> {

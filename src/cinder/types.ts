@@ -180,6 +180,45 @@ export function parseSnapshot(v: unknown, path = 'snapshot'): Snapshot {
   };
 }
 
+// ---------------------------------------------------------------- backups
+
+export interface Backup {
+  id: string;
+  name?: string;
+  description?: string;
+  /** The volume it was taken from; Cinder keeps the id after that volume is deleted. */
+  volumeId: string;
+  status: string;
+  /** GiB: the source volume's size when the backup was taken. */
+  size: number;
+  isIncremental: boolean;
+  /** An incremental backup depends on it: Cinder refuses to delete it until those are gone. */
+  hasDependentBackups: boolean;
+  /** Backup metadata (3.43). */
+  metadata: Record<string, string>;
+  createdAt?: string;
+  updatedAt?: string;
+  failReason?: string;
+}
+
+export function parseBackup(v: unknown, path = 'backup'): Backup {
+  const o = asObject(v, path);
+  return {
+    id: reqString(o, 'id', path),
+    name: optString(o, 'name', path),
+    description: optString(o, 'description', path),
+    volumeId: reqString(o, 'volume_id', path),
+    status: reqString(o, 'status', path),
+    size: reqInt(o, 'size', path),
+    isIncremental: optBool(o, 'is_incremental', path) ?? false,
+    hasDependentBackups: optBool(o, 'has_dependent_backups', path) ?? false,
+    metadata: stringMapOf(o.metadata, `${path}.metadata`),
+    createdAt: optString(o, 'created_at', path),
+    updatedAt: optString(o, 'updated_at', path),
+    failReason: optString(o, 'fail_reason', path),
+  };
+}
+
 // ---------------------------------------------------------------- attachments
 
 /** The host connector sent with `POST /attachments` (os-brick's connector properties). */

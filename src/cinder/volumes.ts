@@ -1,6 +1,7 @@
 import { encodeId, type CinderApi } from './api.js';
 import type { CallOptions } from './request.js';
-import { asArray, asObject, nextMarkerFromLinks, parseVolume, stringMapOf, type Page, type Volume } from './types.js';
+import { limitToAsk, pageOf, walkPages } from './list-pages.js';
+import { asArray, asObject, parseVolume, stringMapOf, type Page, type Volume } from './types.js';
 
 /**
  * Volumes. `getVolume` throws a typed not-found (`isNotFound(err)`) rather than returning
@@ -16,6 +17,8 @@ export interface CreateVolumeRequest {
   availabilityZone?: string;
   snapshotId?: string;
   sourceVolId?: string;
+  /** Restore a backup into the new volume (3.47, features().volumeFromBackup). */
+  backupId?: string;
   metadata?: Record<string, string>;
   description?: string;
 }
@@ -45,6 +48,7 @@ export async function createVolume(api: CinderApi, r: CreateVolumeRequest, opts?
   if (r.availabilityZone !== undefined) volume.availability_zone = r.availabilityZone;
   if (r.snapshotId !== undefined) volume.snapshot_id = r.snapshotId;
   if (r.sourceVolId !== undefined) volume.source_volid = r.sourceVolId;
+  if (r.backupId !== undefined) volume.backup_id = r.backupId;
   if (r.metadata !== undefined) volume.metadata = r.metadata;
   const req = { method: 'POST' as const, route: '/volumes', path: '/volumes', body: { volume } };
   // Not idempotent: a lost reply surfaces as outcomeUnknown, the caller re-finds by name.
@@ -68,17 +72,9 @@ function filterQuery(f: VolumeFilter): Record<string, string | undefined> {
   };
 }
 
-/**
- * One page of `/volumes/detail`. Cinder puts a `next` link on a full last page and then serves
- * an empty page. To hand out a marker only when more items really exist, we ask for `limit + 1`
- * and keep the extra item as evidence: more than `limit` came back → a next page exists and its
- * marker is our last item; otherwise there is none. When the server capped the page below what
- * we asked for (osapi_max_limit) yet linked a next page, the marker is given ("unknown" case)
- * and the following page may be empty. Without `limit` the server's own page size applies and
- * its `next` link is passed through as is.
- */
+/** One page of `/volumes/detail` (marker rules: list-pages.ts). */
 export async function listVolumes(api: CinderApi, r: ListVolumesRequest = {}, opts?: CallOptions): Promise<Page<Volume>> {
-  const ask = r.limit !== undefined && r.limit > 0 ? r.limit + 1 : undefined;
+  const ask = limitToAsk(r.limit);
   const req = {
     method: 'GET' as const,
     route: '/volumes/detail',
@@ -88,38 +84,13 @@ export async function listVolumes(api: CinderApi, r: ListVolumesRequest = {}, op
   const res = await api.send(req, opts);
   return api.parse(req, res, (b) => {
     const o = asObject(b, 'body');
-    const items = asArray(o.volumes, 'body.volumes').map((v, i) => parseVolume(v, `volumes[${i}]`));
-    const linked = nextMarkerFromLinks(o.volumes_links);
-    if (ask === undefined) return linked !== undefined && items.length > 0 ? { items, nextMarker: linked } : { items };
-    const limit = ask - 1;
-    if (items.length > limit) {
-      const page = items.slice(0, limit);
-      return { items: page, nextMarker: page[page.length - 1]?.id };
-    }
-    if (linked !== undefined && items.length > 0 && items.length < ask) {
-      return { items, nextMarker: items[items.length - 1]?.id };
-    }
-    return { items };
+    return pageOf(asArray(o.volumes, 'body.volumes').map((v, i) => parseVolume(v, `volumes[${i}]`)), o.volumes_links, ask);
   });
 }
 
-/** Every volume matching the filter, page after page (the trailing empty page ends the walk). */
-export async function listAllVolumes(api: CinderApi, f: VolumeFilter = {}, opts?: CallOptions): Promise<Volume[]> {
-  const out: Volume[] = [];
-  const seen = new Set<string>();
-  let marker: string | undefined;
-  for (;;) {
-    const page = await listVolumes(api, { ...f, marker }, opts);
-    for (const v of page.items) {
-      if (!seen.has(v.id)) {
-        seen.add(v.id);
-        out.push(v);
-      }
-    }
-    // A marker we already passed would loop forever on a misbehaving server.
-    if (page.nextMarker === undefined || page.nextMarker === marker || page.items.length === 0) return out;
-    marker = page.nextMarker;
-  }
+/** Every volume matching the filter, page after page. */
+export function listAllVolumes(api: CinderApi, f: VolumeFilter = {}, opts?: CallOptions): Promise<Volume[]> {
+  return walkPages((marker) => listVolumes(api, { ...f, marker }, opts));
 }
 
 export async function deleteVolume(api: CinderApi, id: string, opts?: CallOptions): Promise<void> {

@@ -1,4 +1,5 @@
 import { getSnapshot, getVolume } from './access.js';
+import { createBackup, deleteBackup, listBackupsDetail, listBackupsSummary, showBackup } from './backups.js';
 import { attachmentAction, createAttachment, deleteAttachment, listAttachmentsDetail, listAttachmentsSummary, showAttachment, updateAttachment } from './attachments.js';
 import type { CinderHandler } from './env.js';
 import { notFound, RESOURCE_NOT_FOUND } from './errors.js';
@@ -42,6 +43,11 @@ export function cinderRouter(): Router<CinderHandler> {
     .add('GET', '/volumes/{id}/metadata/{key}', volMeta.show)
     .add('PUT', '/volumes/{id}/metadata/{key}', volMeta.updateKey)
     .add('DELETE', '/volumes/{id}/metadata/{key}', volMeta.remove)
+    .add('GET', '/backups', listBackupsSummary)
+    .add('GET', '/backups/detail', listBackupsDetail)
+    .add('POST', '/backups', createBackup)
+    .add('GET', '/backups/{id}', showBackup)
+    .add('DELETE', '/backups/{id}', deleteBackup)
     .add('GET', '/snapshots', listSnapshotsSummary)
     .add('GET', '/snapshots/detail', listSnapshotsDetail)
     .add('POST', '/snapshots', createSnapshot)

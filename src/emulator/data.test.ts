@@ -60,6 +60,31 @@ describe('local backend data', () => {
     expect(st.blocks * 512).toBeLessThan(64 * 1024 * 1024);
   });
 
+  it('restores a backup’s data (as of the backup) into a new, larger volume, after its volume is gone', async () => {
+    const vol = await cinder.volume();
+    const head = Buffer.from('hello from before the backup');
+    const tail = Buffer.alloc(4096, 0xcd);
+    await writeAt(path(vol), 0, head);
+    await writeAt(path(vol), 768 * 1024 * 1024, tail);
+    const b = await cinder.post('/backups', { backup: { volume_id: vol, name: 'data' } });
+    expect(b.status).toBe(202);
+    const backup = b.body.backup.id as string;
+    await cinder.waitStatus('backups', backup, 'available');
+    await writeAt(path(vol), 0, Buffer.from('CHANGED'));
+    expect((await cinder.del(`/volumes/${vol}`)).status).toBe(202);
+    await cinder.waitGone('volumes', vol);
+
+    const r = await cinder.post('/volumes', { volume: { size: 2, backup_id: backup } });
+    expect(r.status).toBe(202);
+    const restored = r.body.volume.id as string;
+    await cinder.waitStatus('volumes', restored, 'available');
+    expect(await readAt(path(restored), 0, head.length)).toEqual(head);
+    expect(await readAt(path(restored), 768 * 1024 * 1024, tail.length)).toEqual(tail);
+    expect((await stat(path(restored))).size).toBe(2 * 1024 ** 3);
+    expect((await cinder.del(`/backups/${backup}`)).status).toBe(202);
+    await cinder.waitGone('backups', backup);
+  });
+
   it('clones a volume’s data', async () => {
     const src = await cinder.volume();
     const data = Buffer.from('clone me please');

@@ -54,6 +54,11 @@ export function usageOf(env: Env, projectId: string): Record<string, number> {
     u[`snapshots_${tname}`] = (u[`snapshots_${tname}`] ?? 0) + 1;
     u[`gigabytes_${tname}`] = (u[`gigabytes_${tname}`] ?? 0) + s.size;
   }
+  for (const b of env.store.backups.values()) {
+    if (b.projectId !== projectId) continue;
+    u.backups = (u.backups ?? 0) + 1;
+    u.backup_gigabytes = (u.backup_gigabytes ?? 0) + b.size;
+  }
   return u;
 }
 

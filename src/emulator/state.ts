@@ -49,6 +49,29 @@ export interface SnapshotRecord {
   generation: number;
 }
 
+export interface BackupRecord {
+  id: string;
+  projectId: string;
+  userId: string;
+  /** Kept after the volume is deleted, as Cinder does. */
+  volumeId: string;
+  name: string | null;
+  description: string | null;
+  size: number;
+  /** creating | available | restoring | deleting | error */
+  status: string;
+  metadata: Record<string, string>;
+  /** The backup an incremental one builds on. */
+  parentId: string | null;
+  availabilityZone: string;
+  createdAt: number;
+  updatedAt: number | null;
+  seq: number;
+  /** A copy of the volume's data (local backend), kept under the state dir. */
+  filePath: string | null;
+  generation: number;
+}
+
 export interface AttachmentRecord {
   id: string;
   projectId: string;
@@ -77,6 +100,7 @@ export interface VolumeTypeRecord {
 export class Store {
   readonly volumes = new Map<string, VolumeRecord>();
   readonly snapshots = new Map<string, SnapshotRecord>();
+  readonly backups = new Map<string, BackupRecord>();
   /** Read freely; change only through addAttachment/removeAttachment (they keep the per-volume index). */
   readonly attachments = new Map<string, AttachmentRecord>();
   private readonly attachmentsByVolume = new Map<string, Map<string, AttachmentRecord>>();

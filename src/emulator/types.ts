@@ -57,7 +57,7 @@ export interface FaultConfig extends RouteFaults {
 }
 
 export interface TransitionRecord {
-  kind: 'volume' | 'snapshot' | 'attachment';
+  kind: 'volume' | 'snapshot' | 'backup' | 'attachment';
   id: string;
   /** null when the object was created. */
   from: string | null;

@@ -11,7 +11,7 @@ import type { AttachmentRecord, SnapshotRecord, VolumeRecord } from './state.js'
  * being an admin (host attributes, attachment host_name).
  */
 
-const ts = (ms: number | null): string | null => (ms === null ? null : cinderTime(ms));
+export const ts = (ms: number | null): string | null => (ms === null ? null : cinderTime(ms));
 
 /** self and bookmark links, built from the address the client used (as Cinder does). */
 export function links(req: ApiRequest, ctx: CinderContext, collection: string, id: string): Array<{ rel: string; href: string }> {

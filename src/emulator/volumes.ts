@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { getSnapshot, getVolume, listableVolumes } from './access.js';
 import { backendOf, hostOf } from './backends.js';
+import { backupToRestore, restoreInto } from './backups.js';
 import type { CinderContext, Env } from './env.js';
 import { badRequest, notFound } from './errors.js';
 import { copySparse, createSparse, removeFile } from './files.js';
 import { emptyHtml, json, jsonBody, type ApiRequest, type ApiResponse } from './http.js';
 import { isUuidLike, newUuid } from './ids.js';
 import { listItems, type ListSpec } from './listing.js';
+import { atLeast } from './microversion.js';
 import { reserve } from './quotas.js';
-import type { SnapshotRecord, VolumeRecord, VolumeTypeRecord } from './state.js';
+import type { BackupRecord, SnapshotRecord, VolumeRecord, VolumeTypeRecord } from './state.js';
 import {
   boolFromString,
   metadataField,
@@ -129,6 +131,7 @@ export async function createVolume(req: ApiRequest, ctx: CinderContext, env: Env
   const sourceVolid = uuidField('source_volid', body.source_volid, true);
   const requestedAz = optionalString('availability_zone', body.availability_zone);
   const typeRef = optionalString('volume_type', body.volume_type);
+  const backupId = atLeast(ctx.version, '3.47') ? uuidField('backup_id', body.backup_id, true) : undefined;
 
   const snapshot = snapshotId ? getSnapshot(env, ctx, snapshotId) : undefined;
   const source = sourceVolid ? getVolume(env, ctx, sourceVolid) : undefined;
@@ -139,7 +142,8 @@ export async function createVolume(req: ApiRequest, ctx: CinderContext, env: Env
       ? (env.store.types.get(parent.typeId) ?? defaultType(env.store))
       : defaultType(env.store);
 
-  const finalSize = size ?? snapshot?.size ?? source?.size;
+  const backup = backupId ? backupToRestore(env, ctx, backupId, size) : undefined;
+  const finalSize = size ?? snapshot?.size ?? source?.size ?? backup?.size;
   if (finalSize === undefined || finalSize < 1) {
     invalidInput(`Volume size '${finalSize === undefined ? 'None' : finalSize}' must be an integer and greater than 0`);
   }
@@ -210,7 +214,7 @@ export async function createVolume(req: ApiRequest, ctx: CinderContext, env: Env
   env.lifecycle.created('volume', v);
   const failCreate = env.faults.takeErrorOnCreate('volumes');
   if (failCreate) env.stats.fault('errorOnCreate');
-  env.lifecycle.later('volume', v, () => finishCreate(env, v, snapshot, source, failCreate));
+  env.lifecycle.later('volume', v, () => finishCreate(env, v, snapshot, source, failCreate, backup));
   return json(202, { volume: volumeDetail(v, req, ctx, env, false) });
 }
 
@@ -220,6 +224,7 @@ async function finishCreate(
   snapshot: SnapshotRecord | undefined,
   source: VolumeRecord | undefined,
   fail: boolean,
+  backup?: BackupRecord,
 ): Promise<void> {
   if (fail) {
     env.lifecycle.setStatus('volume', v, 'error');
@@ -231,7 +236,9 @@ async function finishCreate(
       if (from) await copySparse(from, v.filePath, v.size);
       else await createSparse(v.filePath, v.size);
     }
-    if (env.store.volumes.get(v.id) === v && v.status === 'creating') env.lifecycle.setStatus('volume', v, 'available');
+    if (env.store.volumes.get(v.id) !== v || v.status !== 'creating') return;
+    if (backup && env.store.backups.get(backup.id) === backup) restoreInto(env, v, backup);
+    else env.lifecycle.setStatus('volume', v, 'available');
   } catch (err) {
     console.error(`cinder emulator: creating volume ${v.id} failed: ${(err as Error).message}`);
     if (env.store.volumes.get(v.id) === v) env.lifecycle.setStatus('volume', v, 'error');

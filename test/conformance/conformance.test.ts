@@ -392,6 +392,48 @@ describe.skipIf(!isRoot)('CSI conformance (driver in all mode + second node plug
       }
     }, 120_000);
 
+    conf('a VolumeSnapshot of type backup: one Cinder backup for 10 repeats, its restore holds the written data, DeleteSnapshot idempotent', async () => {
+      const name = uniqueName('conf-backup');
+      const ids = new Set<string>();
+      for (let i = 0; i < REPEAT; i++) {
+        const res = await call(ctl(), 'CreateSnapshot', { name, source_volume_id: volumeId, parameters: { type: 'backup' } });
+        ids.add(res.snapshot.snapshot_id);
+        expect(Number(res.snapshot.size_bytes)).toBe(2 * GiB);
+      }
+      expect(ids.size).toBe(1);
+      const backupId = [...ids][0]!;
+      expect(backupId).toMatch(/^backup:/);
+      expect((await cinderList(h, 'backups')).filter((b) => b.name === name).map((b) => `backup:${b.id}`)).toEqual([backupId]);
+      const bySource = await call(ctl(), 'ListSnapshots', { source_volume_id: volumeId });
+      expect((bySource.entries as any[]).map((e) => e.snapshot.snapshot_id)).toEqual([snapshotId, backupId]);
+
+      const restore = await createVolume(h, uniqueName('conf-backup-restore'), { capacity_range: { required_bytes: String(3 * GiB) }, volume_capabilities: [cap], volume_content_source: { snapshot: { snapshot_id: backupId } } });
+      const p = nodePaths(h, restore.volume_id, 'node-b');
+      try {
+        expect(restore.content_source?.snapshot?.snapshot_id).toBe(backupId);
+        const pub = await call(ctl(), 'ControllerPublishVolume', { volume_id: restore.volume_id, node_id: h.nodeB.nodeId, volume_capability: cap });
+        await mkdir(p.staging, { recursive: true });
+        const base = { volume_id: restore.volume_id, volume_capability: cap, publish_context: pub.publish_context, volume_context: restore.volume_context };
+        await call(h.nodeB.client, 'NodeStageVolume', { ...base, staging_target_path: p.staging });
+        await call(h.nodeB.client, 'NodePublishVolume', { ...base, staging_target_path: p.staging, target_path: p.target, readonly: false });
+        try {
+          expect(sha(await readFile(join(p.target, 'data.bin')))).toBe(sha(payload));
+          // Staging grew the restored file system to the larger volume.
+          const fs = await statfs(p.target);
+          expect(fs.blocks * fs.bsize).toBeGreaterThan(2 * GiB);
+        } finally {
+          await call(h.nodeB.client, 'NodeUnpublishVolume', { volume_id: restore.volume_id, target_path: p.target });
+          await call(h.nodeB.client, 'NodeUnstageVolume', { volume_id: restore.volume_id, staging_target_path: p.staging });
+          await call(ctl(), 'ControllerUnpublishVolume', { volume_id: restore.volume_id, node_id: h.nodeB.nodeId });
+        }
+      } finally {
+        await discardVolume(h, restore.volume_id, { targets: [p.target], staging: p.staging, on: 'b' });
+      }
+      for (let i = 0; i < REPEAT; i++) await call(ctl(), 'DeleteSnapshot', { snapshot_id: backupId });
+      expect((await cinderList(h, 'backups')).filter((b) => b.name === name)).toEqual([]);
+      expect((await status(ctl(), 'GetSnapshot', { snapshot_id: backupId })).code).toBe(Code.NOT_FOUND);
+    }, 120_000);
+
     conf('DeleteSnapshot is idempotent (10 repeats)', async () => {
       for (let i = 0; i < REPEAT; i++) await call(ctl(), 'DeleteSnapshot', { snapshot_id: snapshotId });
       expect((await cinderList(h, 'snapshots')).filter((s) => s.id === snapshotId)).toEqual([]);

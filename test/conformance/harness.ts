@@ -158,7 +158,7 @@ export async function leftovers(h: Harness): Promise<string[]> {
 }
 
 /** Cinder objects straight from the emulator (admin view), bypassing the driver. */
-export async function cinderList(h: Harness | { emulator: RunningEmulator }, kind: 'volumes' | 'snapshots' | 'attachments'): Promise<any[]> {
+export async function cinderList(h: Harness | { emulator: RunningEmulator }, kind: 'volumes' | 'snapshots' | 'backups' | 'attachments'): Promise<any[]> {
   const headers = { 'X-Auth-Token': `admin:${h.emulator.projectId}`, 'OpenStack-API-Version': 'volume 3.70' };
   const res = await fetch(`${h.emulator.cinderEndpoint}/${kind}/detail`, { headers });
   const body = (await res.json()) as Record<string, any[]>;

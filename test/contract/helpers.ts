@@ -1,8 +1,10 @@
 import {
+  createBackupWaiter,
   createSnapshotWaiter,
   createVolumeWaiter,
   isNotFound,
   type CinderClient,
+  type Backup,
   type HostConnector,
   type Snapshot,
   type Volume,
@@ -21,9 +23,21 @@ export function statusIs(...statuses: string[]): (o: { status: string }) => Wait
 export class Waits {
   readonly volumes;
   readonly snapshots;
+  readonly backups;
   constructor(client: CinderClient) {
     this.volumes = createVolumeWaiter(client, { minIntervalMs: 100, maxIntervalMs: 1000 });
     this.snapshots = createSnapshotWaiter(client, { minIntervalMs: 100, maxIntervalMs: 1000 });
+    this.backups = createBackupWaiter(client, { minIntervalMs: 100, maxIntervalMs: 1000 });
+  }
+
+  async backup(id: string, until: (b: Backup) => WaitVerdict, ms = WAIT_MS): Promise<Backup> {
+    const r = await this.backups.waitFor(id, { until, deadline: Date.now() + ms });
+    return expectDone(r, `backup ${id}`);
+  }
+
+  async backupGone(id: string, ms = WAIT_MS): Promise<void> {
+    const r = await this.backups.waitFor(id, { until: () => 'pending', deadline: Date.now() + ms });
+    if (r.outcome !== 'gone') throw new Error(`backup ${id} not gone: ${describe(r)}`);
   }
 
   async volume(id: string, until: (v: Volume) => WaitVerdict, ms = WAIT_MS): Promise<Volume> {
@@ -49,6 +63,7 @@ export class Waits {
   stop(): void {
     this.volumes.stop();
     this.snapshots.stop();
+    this.backups.stop();
   }
 }
 

@@ -39,6 +39,8 @@ export interface ContractTarget {
    * (an RBD-only backend).
    */
   retypeTypes: { base: string; sameSpecs: string; otherSpecs: string };
+  /** The target runs a backup service (the real harness's cinder-backup, CINDER_BACKUP_SERVICE=1). */
+  backups: boolean;
   /** Unique prefix of this run's object names. */
   runId: string;
   client(deps?: ClientDeps): HttpCinderClient;
@@ -98,6 +100,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
       backend: process.env.CINDER_BACKEND ?? 'unknown',
       serverMaxVersion: process.env.CINDER_MAX_MICROVERSION ?? '3.70',
       retypeTypes: { base: process.env.CINDER_VOLUME_TYPE ?? '', sameSpecs: process.env.CINDER_RETYPE_SAME_SPECS_TYPE ?? '', otherSpecs: process.env.CINDER_RETYPE_OTHER_SPECS_TYPE ?? '' },
+      backups: process.env.CINDER_BACKUP_SERVICE === '1',
       runId,
     };
     if (variant === 'noauth') {
@@ -183,6 +186,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
     backend: 'emulator',
     serverMaxVersion: '3.70',
     retypeTypes: { base: 'iscsi', sameSpecs: 'iscsi-gold', otherSpecs: 'iscsi-tier2' },
+    backups: true,
     runId,
     teardown: async () => {
       closeAll();

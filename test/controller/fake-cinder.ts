@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CinderClient } from '../../src/cinder/client.js';
 import { CinderError } from '../../src/cinder/errors.js';
 import { featuresFor, type CinderFeatures } from '../../src/cinder/microversion.js';
-import type { Attachment, Page, QuotaUsage, Snapshot, Volume, VolumeType } from '../../src/cinder/types.js';
+import type { Attachment, Backup, Page, QuotaUsage, Snapshot, Volume, VolumeType } from '../../src/cinder/types.js';
 import type { WaitOptions, WaitResult } from '../../src/cinder/waiter.js';
 import type { Waiters } from '../../src/services/controller/wait.js';
 
@@ -13,6 +13,7 @@ import type { Waiters } from '../../src/services/controller/wait.js';
 export class FakeCinder implements CinderClient {
   volumes = new Map<string, Volume>();
   snapshots = new Map<string, Snapshot>();
+  backups = new Map<string, Backup>();
   attachments = new Map<string, Attachment>();
   types: VolumeType[] = [
     { id: randomUUID(), name: 'plain', extraSpecs: {}, isMultiattach: false },
@@ -150,6 +151,60 @@ export class FakeCinder implements CinderClient {
     if (!this.snapshots.delete(id)) throw notFound();
   }
 
+  async createBackup(r: Parameters<CinderClient['createBackup']>[0]): Promise<{ id: string }> {
+    this.enter('createBackup');
+    const vol = this.volumes.get(r.volumeId);
+    if (!vol) throw notFound();
+    if (vol.status === 'in-use' && r.force !== true) throw badRequest('Backing up an in-use volume must use the force flag.');
+    const b: Backup = {
+      id: randomUUID(),
+      name: r.name,
+      volumeId: r.volumeId,
+      status: 'available',
+      size: vol.size,
+      isIncremental: r.incremental === true,
+      hasDependentBackups: false,
+      metadata: { ...(r.metadata ?? {}) },
+      createdAt: this.stamp(),
+    };
+    if (b.isIncremental) {
+      const parent = [...this.backups.values()].filter((x) => x.volumeId === r.volumeId).at(-1);
+      if (!parent) throw badRequest('No backups available to do an incremental backup.');
+      parent.hasDependentBackups = true;
+    }
+    this.backups.set(b.id, b);
+    return { id: b.id };
+  }
+
+  async getBackup(id: string): Promise<Backup> {
+    this.enter('getBackup');
+    const b = this.backups.get(id);
+    if (!b) throw notFound();
+    return structuredClone(b);
+  }
+
+  async listBackups(r: Parameters<CinderClient['listBackups']>[0] = {}): Promise<Page<Backup>> {
+    this.enter('listBackups');
+    return page(this.backupsMatching(r), r.limit, r.marker);
+  }
+
+  async listAllBackups(f: Parameters<CinderClient['listAllBackups']>[0] = {}): Promise<Backup[]> {
+    this.enter('listAllBackups');
+    return this.backupsMatching(f).map((b) => structuredClone(b));
+  }
+
+  private backupsMatching(f: { name?: string; volumeId?: string; status?: string }): Backup[] {
+    return [...this.backups.values()].filter((b) => (!f.name || b.name === f.name) && (!f.volumeId || b.volumeId === f.volumeId) && (!f.status || b.status === f.status));
+  }
+
+  async deleteBackup(id: string): Promise<void> {
+    this.enter('deleteBackup');
+    const b = this.backups.get(id);
+    if (!b) throw notFound();
+    if (b.hasDependentBackups) throw badRequest('Incremental backups exist for this backup.');
+    this.backups.delete(id);
+  }
+
   async createAttachment(r: Parameters<CinderClient['createAttachment']>[0]): Promise<Attachment> {
     this.enter('createAttachment');
     const a: Attachment = {
@@ -237,12 +292,16 @@ export class FakeCinder implements CinderClient {
         return { outcome: 'timeout', last: structuredClone(obj) };
       },
     });
-    return { volumes: once((id) => this.volumes.get(id)), snapshots: once((id) => this.snapshots.get(id)) };
+    return { volumes: once((id) => this.volumes.get(id)), snapshots: once((id) => this.snapshots.get(id)), backups: once((id) => this.backups.get(id)) };
   }
 }
 
 export function notFound(): CinderError {
   return new CinderError({ kind: 'http', status: 404, cinderCode: 'itemNotFound', method: 'GET', route: '/x', message: 'not found' });
+}
+
+export function badRequest(message: string): CinderError {
+  return new CinderError({ kind: 'http', status: 400, cinderCode: 'badRequest', method: 'POST', route: '/x', message });
 }
 
 export function lostReply(method = 'POST', route = '/volumes'): CinderError {

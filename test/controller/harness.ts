@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { HttpCinderClient } from '../../src/cinder/client.js';
 import type { CinderClientConfig } from '../../src/cinder/config.js';
-import { createSnapshotWaiter, createVolumeWaiter } from '../../src/cinder/waiters.js';
+import { createControllerWaiters } from '../../src/cinder/waiters.js';
 import { mapError } from '../../src/csi/error-map.js';
 import { DEFAULT_USER, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
 import type { ControllerExpandVolumeRequest__Output } from '../../src/generated/csi/v1/ControllerExpandVolumeRequest.js';
@@ -127,7 +127,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     });
     const operations = createControllerOperations({
       cinder: recording,
-      waiter: { volumes: createVolumeWaiter(client, { log }), snapshots: createSnapshotWaiter(client, { log }) },
+      waiter: createControllerWaiters(client, { log }),
       clusterId: o.clusterId ?? CLUSTER,
       registry,
       ignoreVolumeAz: o.ignoreVolumeAz ?? false,

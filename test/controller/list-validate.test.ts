@@ -159,10 +159,10 @@ describe('ListVolumes, ValidateVolumeCapabilities, ControllerGetVolume, GetCapac
 async function startHarnessReplicaOf(h: Harness, clusterId: string): Promise<Harness['rpc']> {
   const { createControllerOperations } = await import('../../src/services/controller/index.js');
   const { controllerRpcs } = await import('../../src/csi/controller.js');
-  const { createSnapshotWaiter, createVolumeWaiter } = await import('../../src/cinder/waiters.js');
+  const { createControllerWaiters } = await import('../../src/cinder/waiters.js');
   const operations = createControllerOperations({
     cinder: h.client,
-    waiter: { volumes: createVolumeWaiter(h.client), snapshots: createSnapshotWaiter(h.client) },
+    waiter: createControllerWaiters(h.client),
     clusterId,
     registry: new MemoryRegistry(),
     ignoreVolumeAz: false,

@@ -219,6 +219,14 @@ describe('StorageClass and VolumeSnapshotClass parameters are ones the controlle
     if (fs !== undefined) expect(FS_TYPES).toContain(fs);
   });
 
+  it('a snapshot class and a backup class, both accepted by the controller', () => {
+    const kinds = ofKind(docs, 'VolumeSnapshotClass').map((c) => [c.metadata.name, parseSnapshotParameters(pluginParams(c.parameters)).kind]);
+    expect(kinds).toEqual([
+      ['cinder-metal-snapshot', 'snapshot'],
+      ['cinder-metal-backup', 'backup'],
+    ]);
+  });
+
   it('an iSCSI class and an RBD class; the RBD one names the Ceph key Secret of the example', () => {
     const scs = ofKind(docs, 'StorageClass');
     expect(scs.map((s) => s.parameters.type).sort()).toEqual(['iscsi', 'rbd']);
@@ -255,7 +263,7 @@ describe('examples refer to things that exist', () => {
     const pvcNames = new Set(pvcs.map((p) => p.metadata.name));
     for (const s of snapshots) expect(pvcNames.has(s.spec.source.persistentVolumeClaimName)).toBe(true);
     const sources = pvcs.filter((p) => p.spec.dataSource).map((p) => p.spec.dataSource);
-    expect(sources.map((d) => d.kind).sort()).toEqual(['PersistentVolumeClaim', 'VolumeSnapshot']);
+    expect(sources.map((d) => d.kind).sort()).toEqual(['PersistentVolumeClaim', 'VolumeSnapshot', 'VolumeSnapshot']);
     for (const d of sources) {
       if (d.kind === 'VolumeSnapshot') expect(snapshots.map((s) => s.metadata.name)).toContain(d.name);
       else expect(pvcNames.has(d.name)).toBe(true);

@@ -102,7 +102,7 @@ export class Cinder {
     return id;
   }
 
-  async waitStatus(kind: 'volumes' | 'snapshots', id: string, want: string, timeoutMs = 5000): Promise<Reply> {
+  async waitStatus(kind: 'volumes' | 'snapshots' | 'backups', id: string, want: string, timeoutMs = 5000): Promise<Reply> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.get(`/${kind}/${id}`);
@@ -113,7 +113,7 @@ export class Cinder {
     }
   }
 
-  async waitGone(kind: 'volumes' | 'snapshots', id: string, timeoutMs = 5000): Promise<void> {
+  async waitGone(kind: 'volumes' | 'snapshots' | 'backups', id: string, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.get(`/${kind}/${id}`);

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { MemoryRegistry } from '../fakes/memory-registry.js';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpCinderClient } from '../../src/cinder/client.js';
 import type { CinderClientConfig } from '../../src/cinder/config.js';
 import { isUnauthorized } from '../../src/cinder/errors.js';
-import { createSnapshotWaiter, createVolumeWaiter } from '../../src/cinder/waiters.js';
+import { createControllerWaiters } from '../../src/cinder/waiters.js';
 import type { ControllerPublishVolumeRequest__Output } from '../../src/generated/csi/v1/ControllerPublishVolumeRequest.js';
 import type { ControllerPublishVolumeResponse } from '../../src/generated/csi/v1/ControllerPublishVolumeResponse.js';
 import type { ControllerUnpublishVolumeRequest__Output } from '../../src/generated/csi/v1/ControllerUnpublishVolumeRequest.js';
@@ -42,6 +42,26 @@ const GiB = 1024 ** 3;
 const NODE = 'test-node';
 const INITIATOR = 'iqn.2026-11.io.kungze:test-node';
 const T = 120_000; // per test: real services on a busy CI machine
+
+function writeAtSync(path: string, offset: number, data: Buffer): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, data, 0, data.length, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readAtSync(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, offset);
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function need(): RealCinderEnv {
   if (!env) throw new Error('real-Cinder env missing');
@@ -102,7 +122,7 @@ function controllerOver(c: HttpCinderClient, log: Logger): ReturnType<typeof con
   return controllerRpcs(
     createControllerOperations({
       cinder: c,
-      waiter: { volumes: createVolumeWaiter(c, { log }), snapshots: createSnapshotWaiter(c, { log }) },
+      waiter: createControllerWaiters(c, { log }),
       clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
       registry: new MemoryRegistry(),
       ignoreVolumeAz: true,
@@ -373,6 +393,93 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
       }
     },
     T,
+  );
+
+  it(
+    'backups as snapshots: a type-backup snapshot is a Cinder backup; it restores into a larger volume with the data as of the backup, after its volume is deleted',
+    async (t) => {
+      const e = need();
+      const dir = e.opt('CINDER_FILE_VOLUME_DIR');
+      if (e.opt('CINDER_BACKUP_SERVICE') !== '1' || !dir) t.skip();
+      const log = capture.log;
+      const c = new HttpCinderClient(clientConfig(e), { log });
+      const rpc = controllerOver(c, log) as unknown as Record<string, H<unknown, any>>;
+      const file = (id: string) => join(dir ?? '', `volume-${id}`);
+      // As the sidecars do: a call that is not done yet (ABORTED, or ready_to_use false) is asked again.
+      const until = async <R>(call: () => Promise<R>, done: (r: R) => boolean): Promise<R> => {
+        for (const stop = Date.now() + 100_000; ; ) {
+          const r = await call().catch((err: unknown) => {
+            if (mapError(err).code !== Code.ABORTED || Date.now() > stop) throw err;
+            return undefined;
+          });
+          if (r !== undefined && done(r)) return r;
+          if (Date.now() > stop) throw new Error('not done in time');
+          await new Promise((res) => setTimeout(res, 1000));
+        }
+      };
+      try {
+        const cv = await rpc.CreateVolume!(
+          { name: `pvc-real-bk-${randomBytes(4).toString('hex')}`, capacity_range: { required_bytes: String(GiB), limit_bytes: '0' }, volume_capabilities: [mountCap()], parameters: { type: e.get('CINDER_VOLUME_TYPE') } },
+          ctx(log),
+        );
+        const sourceId = cv.volume.volume_id as string;
+        volumes.add(sourceId);
+        const head = Buffer.from(`written before the backup ${randomBytes(8).toString('hex')}`);
+        const tail = randomBytes(4096);
+        writeAtSync(file(sourceId), 0, head);
+        writeAtSync(file(sourceId), 700 * 1024 * 1024, tail);
+
+        const name = `snap-real-bk-${randomBytes(4).toString('hex')}`;
+        const cut = await until(
+          () => rpc.CreateSnapshot!({ name, source_volume_id: sourceId, parameters: { type: 'backup' } }, ctx(log)),
+          (r: any) => r.snapshot.ready_to_use === true,
+        );
+        const snapshotId = cut.snapshot.snapshot_id as string;
+        expect(snapshotId).toMatch(/^backup:[0-9a-f-]{36}$/);
+        expect(cut.snapshot).toMatchObject({ source_volume_id: sourceId, size_bytes: String(GiB) });
+        writeAtSync(file(sourceId), 0, Buffer.from('CHANGED AFTER THE BACKUP'));
+        // The backup does not depend on its volume.
+        await until(() => rpc.DeleteVolume!({ volume_id: sourceId }, ctx(log)), () => true);
+        volumes.delete(sourceId);
+
+        const restoredName = `pvc-real-bk-restored-${randomBytes(4).toString('hex')}`;
+        const restore = () =>
+          rpc.CreateVolume!(
+            {
+              name: restoredName,
+              capacity_range: { required_bytes: String(2 * GiB), limit_bytes: '0' },
+              volume_capabilities: [mountCap()],
+              parameters: { type: e.get('CINDER_VOLUME_TYPE') },
+              volume_content_source: { type: 'snapshot', snapshot: { snapshot_id: snapshotId } },
+            },
+            ctx(log),
+          );
+        const rv = await until(restore, () => true);
+        const restoredId = rv.volume.volume_id as string;
+        volumes.add(restoredId);
+        expect(rv.volume).toMatchObject({ capacity_bytes: String(2 * GiB), content_source: { snapshot: { snapshot_id: snapshotId } } });
+        expect(readAtSync(file(restoredId), 0, head.length)).toEqual(head);
+        expect(readAtSync(file(restoredId), 700 * 1024 * 1024, tail.length)).toEqual(tail);
+        expect(statSync(file(restoredId)).size).toBe(2 * GiB);
+
+        const got = await rpc.GetSnapshot!({ snapshot_id: snapshotId }, ctx(log));
+        expect(got.snapshot).toMatchObject({ snapshot_id: snapshotId, ready_to_use: true });
+        const listed = await rpc.ListSnapshots!({ snapshot_id: '', max_entries: 0, starting_token: '', source_volume_id: sourceId }, ctx(log));
+        expect(listed.entries.map((x: any) => x.snapshot.snapshot_id)).toEqual([snapshotId]);
+
+        await until(() => rpc.DeleteSnapshot!({ snapshot_id: snapshotId }, ctx(log)), () => true);
+        const gone = await rpc.GetSnapshot!({ snapshot_id: snapshotId }, ctx(log)).then(
+          () => 'found',
+          (err: unknown) => mapError(err).code,
+        );
+        expect(gone).toBe(Code.NOT_FOUND);
+        await until(() => rpc.DeleteVolume!({ volume_id: restoredId }, ctx(log)), () => true);
+        volumes.delete(restoredId);
+      } finally {
+        c.close();
+      }
+    },
+    240_000,
   );
 
   it(

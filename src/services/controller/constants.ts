@@ -43,8 +43,15 @@ export const CTX_MULTIATTACH = `${PREFIX}/multiattach`;
  */
 export const CTX_SHARED_TARGETS = `${PREFIX}/shared-targets`;
 
-/** volume_context key: the volume was made from a snapshot or a clone (value "snapshot"|"volume"). */
+/** volume_context key: the volume was made from a snapshot, a backup or a clone (value "snapshot"|"backup"|"volume"). */
 export const CTX_SOURCE = `${PREFIX}/source`;
+
+/**
+ * Volume metadata: the Cinder backup the volume was restored from. Cinder's volume view does
+ * not say (there is no `backup_id` field), yet ListVolumes, retries of CreateVolume and the
+ * volume's content source need it.
+ */
+export const META_SOURCE_BACKUP = `${PREFIX}/source-backup`;
 
 /** Cinder's minimum and the CSI unit we round to. */
 export const GIB = 1024n ** 3n;

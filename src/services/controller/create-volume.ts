@@ -15,10 +15,11 @@ import {
 import { chooseSizeGiB, DEFAULT_SIZE_GIB, sizeSatisfies } from './capacity-range.js';
 import { planCreate, type CreatePlan } from './create-volume-plan.js';
 import type { HandlerDeps } from './deps.js';
-import { META_DUPLICATE_OF } from './constants.js';
-import { byAge, findSnapshot, findVolume, findVolumesNamed, ownedByName, single } from './lookup.js';
+import { META_DUPLICATE_OF, META_SOURCE_BACKUP } from './constants.js';
+import { byAge, findBackup, findSnapshot, findVolume, findVolumesNamed, ownedByName, single } from './lookup.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { isUuid } from './tokens.js';
+import { backupSnapshotId } from './snapshot-ids.js';
 import type { CreateVolumeInput, VolumeView } from './requests.js';
 import { toVolumeView } from './volume-view.js';
 import { waitWithin, type Settled } from './wait.js';
@@ -60,8 +61,11 @@ export function createVolumeHandler(d: HandlerDeps) {
  */
 function created(v: Volume): WaitVerdict {
   if (v.status.startsWith('error')) return 'failed';
-  return v.status === 'creating' || v.status === 'downloading' ? 'pending' : 'done';
+  return CREATING.has(v.status) ? 'pending' : 'done';
 }
+
+/** `restoring-backup`: Cinder made the volume and the backup service is writing the backup into it. */
+const CREATING: ReadonlySet<string> = new Set(['creating', 'downloading', 'restoring-backup']);
 
 /** Statuses Cinder deletes a volume from. */
 const DELETABLE: ReadonlySet<string> = new Set(['available', 'error', 'error_restoring', 'error_extending', 'error_managing']);
@@ -114,11 +118,12 @@ async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext):
 async function sourceSizeGiB(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext): Promise<number> {
   const src = plan.source;
   if (!src) return DEFAULT_SIZE_GIB;
-  if (src.kind === 'snapshot') {
-    const snap = await findSnapshot(d.cinder, src.id, ctx);
-    if (!snap) throw notFound(`source snapshot ${src.id} does not exist`);
-    if (snap.status !== 'available') throw failedPrecondition(`source snapshot ${src.id} is ${snap.status}, not available`);
-    return snap.size;
+  if (src.kind === 'snapshot' || src.kind === 'backup') {
+    const copy = src.kind === 'snapshot' ? await findSnapshot(d.cinder, src.id, ctx) : await findBackup(d.cinder, src.id, ctx);
+    const what = src.kind === 'snapshot' ? `source snapshot ${src.id}` : `source snapshot ${backupSnapshotId(src.id)} (Cinder backup)`;
+    if (!copy) throw notFound(`${what} does not exist`);
+    if (copy.status !== 'available') throw failedPrecondition(`${what} is ${copy.status}, not available`);
+    return copy.size;
   }
   const vol = await findVolume(d.cinder, src.id, ctx);
   if (!vol) throw notFound(`source volume ${src.id} does not exist`);
@@ -140,6 +145,7 @@ async function createOnce(d: HandlerDeps, plan: CreatePlan, size: number, ctx: R
         ...(plan.zone ? { availabilityZone: plan.zone } : {}),
         ...(plan.source?.kind === 'snapshot' ? { snapshotId: plan.source.id } : {}),
         ...(plan.source?.kind === 'volume' ? { sourceVolId: plan.source.id } : {}),
+        ...(plan.source?.kind === 'backup' ? { backupId: plan.source.id } : {}),
       },
       ctx,
     );
@@ -218,7 +224,8 @@ async function deleteQuietly(d: HandlerDeps, id: string, ctx: RpcContext): Promi
 function requireCompatible(vol: Volume, plan: CreatePlan): void {
   const problems: string[] = [];
   if (!sizeSatisfies(vol.size, plan.range)) problems.push(`its size is ${vol.size} GiB`);
-  const src = vol.snapshotId ? `snapshot ${vol.snapshotId}` : vol.sourceVolId ? `volume ${vol.sourceVolId}` : 'none';
+  const backup = vol.metadata[META_SOURCE_BACKUP];
+  const src = vol.snapshotId ? `snapshot ${vol.snapshotId}` : backup ? `backup ${backup}` : vol.sourceVolId ? `volume ${vol.sourceVolId}` : 'none';
   const want = plan.source ? `${plan.source.kind} ${plan.source.id}` : 'none';
   if (src !== want) problems.push(`its content source is ${src}, not ${want}`);
   // Cinder reports the type by name; a StorageClass naming it by id cannot be compared.

@@ -25,7 +25,7 @@ export { META_CLUSTER } from './constants.js';
 export interface ControllerDeps {
   /** Used only through its interface (unit tests pass a fake). */
   cinder: CinderClient;
-  /** The batched waiters, one per kind: `createVolumeWaiter(client)`, `createSnapshotWaiter(client)`. */
+  /** The batched waiters, one per kind: `createControllerWaiters(client)`. */
   waiter: Waiters;
   /** Tags every volume/snapshot this cluster makes; lookups and lists see only tagged objects. */
   clusterId: string;

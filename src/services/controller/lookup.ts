@@ -1,6 +1,6 @@
 import type { CinderClient } from '../../cinder/client.js';
 import { isNotFound } from '../../cinder/errors.js';
-import type { Snapshot, Volume } from '../../cinder/types.js';
+import type { Backup, Snapshot, Volume } from '../../cinder/types.js';
 import type { RpcContext } from '../../util/context.js';
 import { failedPrecondition } from '../../util/errors.js';
 import { META_CLUSTER, META_DUPLICATE_OF } from './constants.js';
@@ -27,6 +27,16 @@ export async function findSnapshot(cinder: CinderClient, id: string, ctx: RpcCon
   if (!isUuid(id)) return undefined;
   try {
     return await cinder.getSnapshot(id, ctx);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export async function findBackup(cinder: CinderClient, id: string, ctx: RpcContext): Promise<Backup | undefined> {
+  if (!isUuid(id)) return undefined;
+  try {
+    return await cinder.getBackup(id, ctx);
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -82,6 +92,7 @@ export interface NamedVolumes {
 export interface Lookups {
   volumes: NameLookups<Volume>;
   snapshots: NameLookups<Snapshot>;
+  backups: NameLookups<Backup>;
 }
 
 export function createLookups(cinder: CinderClient, clusterId: string): Lookups {
@@ -94,6 +105,11 @@ export function createLookups(cinder: CinderClient, clusterId: string): Lookups 
     snapshots: new NameLookups<Snapshot>({
       byName: (name, budget) => cinder.listAllSnapshots({ name, metadata: tag }, budget),
       byCluster: (budget) => cinder.listAllSnapshots({ metadata: tag }, budget),
+    }),
+    // Cinder filters backups by name but not by metadata: ownedByName drops other clusters'.
+    backups: new NameLookups<Backup>({
+      byName: (name, budget) => cinder.listAllBackups({ name }, budget),
+      byCluster: (budget) => cinder.listAllBackups({}, budget),
     }),
   };
 }
@@ -110,4 +126,8 @@ export function namedVolumes(all: readonly Volume[], name: string, clusterId: st
 
 export async function findOwnSnapshots(lookups: Lookups, name: string, clusterId: string, ctx: RpcContext): Promise<Snapshot[]> {
   return ownedByName(await lookups.snapshots.find(name, ctx), name, clusterId);
+}
+
+export async function findOwnBackups(lookups: Lookups, name: string, clusterId: string, ctx: RpcContext): Promise<Backup[]> {
+  return ownedByName(await lookups.backups.find(name, ctx), name, clusterId);
 }

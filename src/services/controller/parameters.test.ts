@@ -49,6 +49,25 @@ describe('StorageClass parameters', () => {
     expect(parseSnapshotParameters({ 'csi.storage.k8s.io/volumesnapshot/name': 's' }).metadata).toEqual({
       'csi.storage.k8s.io/volumesnapshot/name': 's',
     });
-    expect(error(() => parseSnapshotParameters({ type: 'x' }))?.kind).toBe('invalid');
+    expect(error(() => parseSnapshotParameters({ tpye: 'backup' }))?.message).toMatch(/"tpye"/);
+  });
+
+  it('a snapshot class chooses a Cinder snapshot (default) or a backup, full unless incremental is asked for', () => {
+    expect(parseSnapshotParameters({})).toMatchObject({ kind: 'snapshot', incremental: false });
+    expect(parseSnapshotParameters({ type: 'snapshot' })).toMatchObject({ kind: 'snapshot' });
+    expect(parseSnapshotParameters({ type: 'backup' })).toMatchObject({ kind: 'backup', incremental: false });
+    expect(parseSnapshotParameters({ type: 'backup', incremental: 'true' })).toMatchObject({ kind: 'backup', incremental: true });
+    expect(parseSnapshotParameters({ type: 'backup', incremental: 'false' })).toMatchObject({ kind: 'backup', incremental: false });
+  });
+
+  it.each([
+    [{ type: 'x' }, /parameters\.type must be "snapshot" or "backup"/],
+    [{ type: 'backup', incremental: 'yes' }, /parameters\.incremental must be "true" or "false"/],
+    [{ incremental: 'true' }, /incremental applies only with type: backup/],
+    [{ type: 'snapshot', incremental: 'false' }, /incremental applies only with type: backup/],
+  ])('refuses snapshot class parameters %j with INVALID_ARGUMENT naming the field', (p, msg) => {
+    const e = error(() => parseSnapshotParameters(p));
+    expect(e?.kind).toBe('invalid');
+    expect(e?.message).toMatch(msg);
   });
 });

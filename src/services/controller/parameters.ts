@@ -51,16 +51,41 @@ export function parseVolumeParameters(params: Record<string, string> | undefined
   return out;
 }
 
-export function parseSnapshotParameters(params: Record<string, string> | undefined, field = 'parameters'): { metadata: Record<string, string> } {
-  const metadata: Record<string, string> = {};
+/** VolumeSnapshotClass parameters: what kind of Cinder copy a VolumeSnapshot is. */
+export interface SnapshotParameters {
+  /** `snapshot` (default): a Cinder snapshot on the volume's backend; `backup`: a Cinder backup. */
+  kind: 'snapshot' | 'backup';
+  /** Backups only: from the volume's last backup when it has one (parameter `incremental`). */
+  incremental: boolean;
+  metadata: Record<string, string>;
+}
+
+export const PARAM_SNAPSHOT_TYPE = 'type';
+export const PARAM_INCREMENTAL = 'incremental';
+
+export function parseSnapshotParameters(params: Record<string, string> | undefined, field = 'parameters'): SnapshotParameters {
+  const out: SnapshotParameters = { kind: 'snapshot', incremental: false, metadata: {} };
+  let incremental: string | undefined;
   for (const [key, value] of Object.entries(params ?? {})) {
     checkLength(key, value, field);
-    if (!SNAPSHOT_METADATA_PARAMS.includes(key)) {
-      throw invalidArgument(`${field}: unknown parameter ${JSON.stringify(key)} (known: ${SNAPSHOT_METADATA_PARAMS.join(', ')})`);
+    if (key === PARAM_SNAPSHOT_TYPE) {
+      if (value !== '' && value !== 'snapshot' && value !== 'backup') {
+        throw invalidArgument(`${field}.${PARAM_SNAPSHOT_TYPE} must be "snapshot" or "backup", not ${JSON.stringify(value)}`);
+      }
+      if (value === 'backup') out.kind = 'backup';
+    } else if (key === PARAM_INCREMENTAL) {
+      if (value !== 'true' && value !== 'false') throw invalidArgument(`${field}.${PARAM_INCREMENTAL} must be "true" or "false", not ${JSON.stringify(value)}`);
+      incremental = value;
+    } else if (SNAPSHOT_METADATA_PARAMS.includes(key)) {
+      out.metadata[key] = value;
+    } else {
+      throw invalidArgument(`${field}: unknown parameter ${JSON.stringify(key)} (known: ${[PARAM_SNAPSHOT_TYPE, PARAM_INCREMENTAL, ...SNAPSHOT_METADATA_PARAMS].join(', ')})`);
     }
-    metadata[key] = value;
   }
-  return { metadata };
+  // An incremental Cinder snapshot does not exist: saying so beats ignoring the key.
+  if (incremental !== undefined && out.kind !== 'backup') throw invalidArgument(`${field}.${PARAM_INCREMENTAL} applies only with ${PARAM_SNAPSHOT_TYPE}: backup`);
+  out.incremental = incremental === 'true';
+  return out;
 }
 
 /** What a VolumeAttributesClass may change on a volume (ControllerModifyVolume, CreateVolume). */

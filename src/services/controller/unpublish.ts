@@ -1,5 +1,5 @@
 import type { RpcContext } from '../../util/context.js';
-import { DriverError } from '../../util/errors.js';
+import { aborted, DriverError } from '../../util/errors.js';
 import { parseNodeId } from '../node-id.js';
 import { attachmentsToRemove, readNodeRecords } from './attachments.js';
 import type { HandlerDeps } from './deps.js';
@@ -36,7 +36,12 @@ export function unpublishHandler(d: HandlerDeps) {
     const simple = !vol.multiattach && (vol.status === 'available' || vol.status === 'in-use');
     const all = simple ? undefined : await d.cinder.listAttachments({ volumeId }, ctx);
     const summaries = all?.map(summary);
-    await removeAll(d, attachmentsToRemove(nodeName, vol.attachments, summaries, readNodeRecords(vol.metadata)), ctx);
+    const doomed = attachmentsToRemove(nodeName, vol.attachments, summaries, readNodeRecords(vol.metadata));
+    // Cinder (Zed, db volume_detached) sets a volume detached during a backup to `available`,
+    // and the backup's end then puts back `in-use` with no attachment: a volume no one can
+    // delete. The detach waits for the backup instead.
+    if (vol.status === 'backing-up' && doomed.length > 0) throw aborted(`volume ${volumeId} is being backed up by Cinder; it is detached once the backup is done — retry`);
+    await removeAll(d, doomed, ctx);
     // The node's ownership record stays: it names an attachment id, and an id that no longer
     // exists owns nothing (attachments.ts matches records to live attachments only). The next
     // publish to that node overwrites it. Blanking it here would cost a third request per call.

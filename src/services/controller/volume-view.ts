@@ -1,6 +1,7 @@
 import type { Volume } from '../../cinder/types.js';
 import { gibToBytes } from './capacity-range.js';
-import { CTX_MULTIATTACH, CTX_SHARED_TARGETS, CTX_SOURCE, META_TOPOLOGY } from './constants.js';
+import { CTX_MULTIATTACH, CTX_SHARED_TARGETS, CTX_SOURCE, META_SOURCE_BACKUP, META_TOPOLOGY } from './constants.js';
+import { backupSnapshotId } from './snapshot-ids.js';
 import type { ContentSource, VolumeView } from './requests.js';
 import { accessibleTopology } from './topology.js';
 
@@ -18,12 +19,15 @@ export function volumeContextOf(vol: Volume): Record<string, string> {
   // default, not the driver's answer: a context must not carry a value that changes later.
   if (vol.sharedTargets !== undefined && vol.serviceUuid !== undefined) ctx[CTX_SHARED_TARGETS] = String(vol.sharedTargets);
   if (vol.snapshotId) ctx[CTX_SOURCE] = 'snapshot';
+  else if (vol.metadata[META_SOURCE_BACKUP]) ctx[CTX_SOURCE] = 'backup';
   else if (vol.sourceVolId) ctx[CTX_SOURCE] = 'volume';
   return ctx;
 }
 
 function contentSourceOf(vol: Volume): ContentSource | undefined {
   if (vol.snapshotId) return { kind: 'snapshot', id: vol.snapshotId };
+  const backup = vol.metadata[META_SOURCE_BACKUP];
+  if (backup) return { kind: 'snapshot', id: backupSnapshotId(backup) };
   if (vol.sourceVolId) return { kind: 'volume', id: vol.sourceVolId };
   return undefined;
 }

@@ -1,4 +1,4 @@
-import type { Snapshot, Volume } from '../../cinder/types.js';
+import type { Backup, Snapshot, Volume } from '../../cinder/types.js';
 import type { BatchedWaiter, WaitOptions, WaitResult, WaitVerdict } from '../../cinder/waiter.js';
 import type { RpcContext } from '../../util/context.js';
 
@@ -24,6 +24,7 @@ export function waitBudgetMs(ctx: Pick<RpcContext, 'deadline'>, now: number = Da
 export interface Waiters {
   volumes: Pick<BatchedWaiter<Volume>, 'waitFor'>;
   snapshots: Pick<BatchedWaiter<Snapshot>, 'waitFor'>;
+  backups: Pick<BatchedWaiter<Backup>, 'waitFor'>;
 }
 
 /** `done` statuses; every `error*` status is terminal (the waiter also enforces that). */

@@ -120,7 +120,7 @@ interface MountStep {
   cap: MountCapability;
   device: AttachedDevice;
   readOnly: boolean;
-  /** volume_context source: "snapshot" or "volume" when the volume was made from one. */
+  /** volume_context source: "snapshot", "backup" or "volume" when the volume was made from one. */
   source: string | undefined;
   alreadyMounted: boolean;
 }
@@ -140,9 +140,9 @@ async function mountStaged(rt: NodeRuntime, s: MountStep, undo: UndoStack, ctx: 
   const probe = await rt.filesystem.probe(device.path, { signal: ctx.signal });
   let fresh = false;
   if (probe.blank) {
-    // A restored snapshot or a clone is never formatted: if it looks blank, the copy is not
-    // there (yet), and formatting would destroy what should arrive.
-    if (s.source === 'snapshot' || s.source === 'volume') {
+    // A restored snapshot or backup or a clone is never formatted: if it looks blank, the copy
+    // is not there (yet), and formatting would destroy what should arrive.
+    if (s.source === 'snapshot' || s.source === 'backup' || s.source === 'volume') {
       throw failedPrecondition(`volume ${s.volumeId} was made from a ${s.source} but ${device.path} holds no file system; refusing to format it`);
     }
     if (s.readOnly) throw failedPrecondition(`volume ${s.volumeId} is blank and attached read-only: there is no file system to mount`);
