@@ -18,8 +18,10 @@ import { links, ts } from './views.js';
  *   backup is `creating`, then back to its previous status. `incremental` builds on the volume's
  *   latest backup, which must exist and be available. 202 with only {id, links, name}.
  * - delete: only from available or error, never while an incremental backup depends on it.
- * - restore into a new volume: POST /volumes with `backup_id` (3.47): the volume is `creating`,
- *   then `restoring-backup` while the backup is `restoring`, then both available.
+ * - restore into a new volume: POST /volumes with `backup_id` (documented from 3.47; the real
+ *   Cinder takes it below too): the volume stays `creating` while the backup is `restoring`, then
+ *   both are available; the volume gets the metadata `src_backup_id`. A backup restores one
+ *   volume at a time.
  * Backups outlive their volume and cost `backups` / `backup_gigabytes` quota.
  */
 
@@ -199,7 +201,7 @@ export function deleteBackup(req: ApiRequest, ctx: CinderContext, env: Env): Api
 /** The backup a new volume restores (POST /volumes `backup_id`, 3.47), checked as Cinder's create flow does. */
 export function backupToRestore(env: Env, ctx: CinderContext, id: string, size: number | undefined): BackupRecord {
   const b = getBackup(env, ctx, id);
-  if (b.status !== 'available') throw badRequest('Invalid backup: Originating backup status must be one of available values');
+  if (b.status !== 'available') throw badRequest("Invalid backup: Originating backup status must be one of 'available' values");
   if (size !== undefined && size < b.size) {
     throw badRequest(`Invalid input received: Volume size ${size}GB cannot be smaller than the backup size ${b.size}GB. It must be >= backup size.`);
   }
@@ -207,11 +209,11 @@ export function backupToRestore(env: Env, ctx: CinderContext, id: string, size: 
 }
 
 /**
- * After the raw volume exists: the volume is `restoring-backup` and the backup `restoring` while
- * the data is written, then both are available (an error leaves the volume `error_restoring`).
+ * Once the raw volume exists: it stays `creating` and the backup is `restoring` while the data is
+ * written, then both are available (an error leaves the volume `error_restoring`).
  */
 export function restoreInto(env: Env, v: VolumeRecord, b: BackupRecord): void {
-  env.lifecycle.setStatus('volume', v, 'restoring-backup');
+  v.metadata.src_backup_id = b.id;
   env.lifecycle.setStatus('backup', b, 'restoring');
   env.lifecycle.later('volume', v, async () => {
     let ok = true;
@@ -222,6 +224,6 @@ export function restoreInto(env: Env, v: VolumeRecord, b: BackupRecord): void {
       ok = false;
     }
     if (env.store.backups.get(b.id) === b && b.status === 'restoring') env.lifecycle.setStatus('backup', b, 'available');
-    if (env.store.volumes.get(v.id) === v && v.status === 'restoring-backup') env.lifecycle.setStatus('volume', v, ok ? 'available' : 'error_restoring');
+    if (env.store.volumes.get(v.id) === v && v.status === 'creating') env.lifecycle.setStatus('volume', v, ok ? 'available' : 'error_restoring');
   });
 }

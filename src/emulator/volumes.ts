@@ -8,7 +8,6 @@ import { copySparse, createSparse, removeFile } from './files.js';
 import { emptyHtml, json, jsonBody, type ApiRequest, type ApiResponse } from './http.js';
 import { isUuidLike, newUuid } from './ids.js';
 import { listItems, type ListSpec } from './listing.js';
-import { atLeast } from './microversion.js';
 import { reserve } from './quotas.js';
 import type { BackupRecord, SnapshotRecord, VolumeRecord, VolumeTypeRecord } from './state.js';
 import {
@@ -131,7 +130,8 @@ export async function createVolume(req: ApiRequest, ctx: CinderContext, env: Env
   const sourceVolid = uuidField('source_volid', body.source_volid, true);
   const requestedAz = optionalString('availability_zone', body.availability_zone);
   const typeRef = optionalString('volume_type', body.volume_type);
-  const backupId = atLeast(ctx.version, '3.47') ? uuidField('backup_id', body.backup_id, true) : undefined;
+  // Documented from 3.47; the real Cinder (Zed) takes it at 3.46 as well.
+  const backupId = uuidField('backup_id', body.backup_id, true);
 
   const snapshot = snapshotId ? getSnapshot(env, ctx, snapshotId) : undefined;
   const source = sourceVolid ? getVolume(env, ctx, sourceVolid) : undefined;

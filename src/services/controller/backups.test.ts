@@ -196,6 +196,9 @@ describe('backups as snapshots (fake Cinder)', () => {
     expect(await kindOf(rpc.CreateVolume(restoreReq('a', 'backup:nope'), ctx()))).toBe('not-found');
     fake.backups.get(id.slice('backup:'.length))!.status = 'creating';
     expect(await kindOf(rpc.CreateVolume(restoreReq('a', id), ctx()))).toBe('precondition');
+    // Being restored into another volume: its turn comes (ABORTED is retried).
+    fake.backups.get(id.slice('backup:'.length))!.status = 'restoring';
+    expect(await kindOf(rpc.CreateVolume(restoreReq('a', id), ctx()))).toBe('aborted');
     fake.backups.get(id.slice('backup:'.length))!.status = 'available';
     fake.microversion = { major: 3, minor: 46 };
     const old = await rpc.CreateVolume(restoreReq('a', id), ctx()).catch((e: unknown) => e);

@@ -64,7 +64,10 @@ function created(v: Volume): WaitVerdict {
   return CREATING.has(v.status) ? 'pending' : 'done';
 }
 
-/** `restoring-backup`: Cinder made the volume and the backup service is writing the backup into it. */
+/**
+ * A volume restored from a backup stays `creating` until the backup service has written it (Zed);
+ * `restoring-backup` is Cinder's state for a restore into an existing volume, waited for alike.
+ */
 const CREATING: ReadonlySet<string> = new Set(['creating', 'downloading', 'restoring-backup']);
 
 /** Statuses Cinder deletes a volume from. */
@@ -122,6 +125,8 @@ async function sourceSizeGiB(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext):
     const copy = src.kind === 'snapshot' ? await findSnapshot(d.cinder, src.id, ctx) : await findBackup(d.cinder, src.id, ctx);
     const what = src.kind === 'snapshot' ? `source snapshot ${src.id}` : `source snapshot ${backupSnapshotId(src.id)} (Cinder backup)`;
     if (!copy) throw notFound(`${what} does not exist`);
+    // Cinder restores a backup into one volume at a time: the next restore waits its turn.
+    if (src.kind === 'backup' && copy.status === 'restoring') throw aborted(`${what} is being restored into another volume; Cinder restores it into one at a time — retry`);
     if (copy.status !== 'available') throw failedPrecondition(`${what} is ${copy.status}, not available`);
     return copy.size;
   }
