@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end check of a Cinder brought up by up.sh: volume -> list/marker ->
 # snapshot -> attachment (3.44, connector) -> [iSCSI login via libiscsi] ->
-# complete -> delete attachment -> extend -> clone/from-snapshot -> delete all.
+# complete -> delete attachment -> extend -> clone/from-snapshot -> [backup: a file-backend
+# volume with a known pattern -> backup -> restore into a new, larger volume (3.47) -> bytes
+# compared -> backup deleted, its files gone] -> delete all.
 # Prints one line per step and ends with "N passed, N failed". Reads $REAL_CINDER_ENV
 # (default $RC_DIR/env.sh). Tokens and passwords go to curl through files, never argv.
+# The backup steps run when the harness has cinder-backup and the file backend (SMOKE_BACKUP=0
+# skips them: ~25 s of the run, a 1 GiB backup and restore).
 set -uo pipefail
 RC_DIR=${RC_DIR:-/tmp/real-cinder}
 # shellcheck disable=SC1090,SC1091
@@ -32,10 +36,13 @@ else
   TOKEN=$CINDER_TOKEN
 fi
 printf 'X-Auth-Token: %s\nOpenStack-API-Version: volume %s\n' "$TOKEN" "$MV" > "$PRIV/headers"
+printf 'X-Auth-Token: %s\nOpenStack-API-Version: volume 3.47\n' "$TOKEN" > "$PRIV/headers-3.47"
 B="$CINDER_URL/v3/$CINDER_PROJECT_ID"
-# api METHOD PATH [BODY] -> sets CODE, writes body to $RC_DIR/smoke.body
+# api METHOD PATH [BODY] -> sets CODE, writes body to $RC_DIR/smoke.body (API_MV=3.47: that
+# microversion instead of $MV)
 api() {
-  local args=(-s -o "$RC_DIR/smoke.body" -w '%{http_code}' -X "$1" "$B$2" -H @"$PRIV/headers")
+  local hdr="$PRIV/headers${API_MV:+-$API_MV}"
+  local args=(-s -o "$RC_DIR/smoke.body" -w '%{http_code}' -X "$1" "$B$2" -H @"$hdr")
   [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' -d "$3")
   CODE=$(curl "${args[@]}")
 }
@@ -117,6 +124,44 @@ else
 fi
 
 api DELETE "/snapshots/$S"; [ "$CODE" = 202 ] && wait_gone snapshot "$S" && ok "snapshot deleted" || bad "snapshot delete ($CODE)"
+
+if [ "${CINDER_BACKUP_SERVICE:-0}" = 1 ] && [ -n "${CINDER_FILE_VOLUME_DIR:-}" ] && [ "${SMOKE_BACKUP:-1}" = 1 ]; then
+  # wait_status with a longer budget: a 1 GiB backup or restore takes ~10 s here
+  wait_long() { local i s; for i in $(seq 1 600); do api GET "/$1s/$2"; s=$(j "d['$1']['status']" 2>/dev/null)
+    [ "$s" = "$3" ] && return 0; case "$s" in error*) break ;; esac; sleep 0.2; done; echo "   ($1 $2 status: $s)"; return 1; }
+  api POST /volumes "{\"volume\":{\"size\":1,\"name\":\"smoke-backup-src\"$TYPE}}"; BV=$(j "d['volume']['id']")
+  wait_status volume "$BV" available || bad "backup source volume"
+  # a known pattern at the start, the middle and the end of the volume's file
+  PATTERN='import sys
+f = open(sys.argv[1], "r+b" if sys.argv[2] == "w" else "rb")
+chunks = [(0, bytes(range(256)) * 4096), (512 << 20, b"\xa5" * 65536), ((1 << 30) - 4096, b"END!" * 1024)]
+for off, data in chunks:
+    f.seek(off)
+    if sys.argv[2] == "w": f.write(data)
+    elif f.read(len(data)) != data: sys.exit("mismatch at %d" % off)'
+  $PY -c "$PATTERN" "$CINDER_FILE_VOLUME_DIR/volume-$BV" w
+  api POST /backups "{\"backup\":{\"volume_id\":\"$BV\",\"name\":\"smoke-backup\"}}"
+  [ "$CODE" = 202 ] && ok "create backup -> 202" || bad "create backup -> $CODE"
+  BK=$(j "d['backup']['id']")
+  wait_long backup "$BK" available && ok "backup available" || bad "backup not available"
+  api GET "/backups/$BK"
+  [ "$(j "(d['backup']['size'], d['backup']['object_count'] > 0, d['backup']['is_incremental'])")" = "(1, True, False)" ] \
+    && ok "backup size 1, objects written, full" || bad "backup fields: $(head -c 400 "$RC_DIR/smoke.body")"
+  [ -n "$(find "$CINDER_BACKUP_DIR" -type f -name "*$BK*" 2>/dev/null)" ] && ok "backup files under CINDER_BACKUP_DIR" || bad "no backup files"
+  API_MV=3.47 api POST /volumes "{\"volume\":{\"size\":2,\"backup_id\":\"$BK\",\"name\":\"smoke-restored\"}}"
+  [ "$CODE" = 202 ] && ok "volume from backup (3.47) -> 202" || bad "volume from backup -> $CODE"
+  RV=$(j "d['volume']['id']")
+  wait_long volume "$RV" available && ok "restored volume available" || bad "restored volume"
+  if $PY -c "$PATTERN" "$CINDER_FILE_VOLUME_DIR/volume-$RV" r \
+     && [ "$(stat -c %s "$CINDER_FILE_VOLUME_DIR/volume-$RV")" = $((2 << 30)) ]; then
+    ok "restored data intact, file 2 GiB"
+  else
+    bad "restored data or size"
+  fi
+  api DELETE "/backups/$BK"; [ "$CODE" = 202 ] && wait_gone backup "$BK" && ok "backup deleted" || bad "backup delete ($CODE)"
+  [ -z "$(find "$CINDER_BACKUP_DIR" -type f -name "*$BK*" 2>/dev/null)" ] && ok "backup files removed" || bad "backup files left"
+  for v in $BV $RV; do api DELETE "/volumes/$v"; wait_gone volume "$v" || bad "volume $v delete"; done
+fi
 for v in $V $V2; do
   api DELETE "/volumes/$v"
   [ "$CODE" = 202 ] || { [ "$CINDER_AUTH" = noauth ] && api POST "/volumes/$v/action" '{"os-reset_status":{"status":"available"}}' && api DELETE "/volumes/$v"; }

@@ -20,6 +20,7 @@
 #   REAL_TIER_PROJECT_ID  the real-tier tests' own noauth project (hex)     [fedcba9876543210fedcba9876543210]
 #   NO_TGT=1          file backend without tgtd (same connection_info, no real target)
 #   RC_VERBOSE=1      also print where each daemon logs
+#   NO_BACKUP=1       do not start cinder-backup
 #   CEPH_ENV          env.sh of a running test/real-ceph cluster (rbd backend)
 #                                                       [/tmp/cinder-metal-csi-ceph/env.sh]
 #   RBD_SECRET_UUID   libvirt secret uuid the rbd backend reports in connection_info
@@ -39,6 +40,10 @@
 #         "rbd-multiattach" (volume_backend_name=rbd, the latter multiattach='<is> True').
 #   A comma list (file,rbd) enables several backends; "tgt-iscsi" is bound to the first one
 #   that is not rbd, and so is __DEFAULT__ (untyped volumes keep landing there).
+#
+# Backups: cinder-backup runs with the POSIX driver (cinder.backup.drivers.posix), storing into
+# $RC_DIR/backups. It reads/writes file-backend volumes through a "local" connection (the volume
+# file itself, see csi_test_driver.py) and rbd volumes through librados (os-brick's RBD connector).
 #
 # Output: one line per phase with its duration; daemons log under $RC_DIR/*/log. Secrets are
 # never printed: they are in $RC_DIR/env.sh (mode 0600), which exports everything the tests read
@@ -144,6 +149,8 @@ for p in $CINDER_PORT $RABBIT_PORT $RABBIT_DIST_PORT $EPMD_PORT; do
   port_busy "$p" && die "port $HOST:$p is already in use (override the port, see --help)"
 done
 [ "$KEYSTONE" = 1 ] && port_busy "$KEYSTONE_PORT" && die "port $HOST:$KEYSTONE_PORT is already in use"
+USE_BACKUP=1
+[ "${NO_BACKUP:-0}" = 1 ] && USE_BACKUP=0
 USE_TGT=0
 if has_backend file && [ "${NO_TGT:-0}" != 1 ]; then
   command -v tgtd > /dev/null || die "tgtd missing (run $HERE/install.sh, or NO_TGT=1)"
@@ -178,7 +185,7 @@ if [ -e "$RC_DIR" ] && [ -n "$(ls -A "$RC_DIR" 2>/dev/null)" ] && [ ! -e "$RC_DI
   die "$RC_DIR exists and was not made by up.sh; refusing to wipe it (set RC_DIR)"
 fi
 rm -rf "$RC_DIR"
-mkdir -p "$RC_DIR"/{bin,rabbit/{mnesia,log,home},cinder/{state,lock,log,file-volumes},keystone/{log,fernet-keys,credential-keys},tgt}
+mkdir -p "$RC_DIR"/{bin,backups,rabbit/{mnesia,log,home},cinder/{state,lock,log,file-volumes},keystone/{log,fernet-keys,credential-keys},tgt}
 : > "$RC_DIR/pids"
 : > "$RC_DIR/.real-cinder"
 chmod 700 "$RC_DIR"
@@ -214,6 +221,45 @@ PY
 for s in api scheduler volume manage; do
   printf '#!%s\nimport sys\nimport rc_sqlite_immediate  # noqa: F401\nfrom cinder.cmd.%s import main\nsys.exit(main())\n' "$PY" "$s" > "$RC_DIR/bin/cinder-$s"
 done
+# cinder-backup calls os-brick on this machine (connector properties, connect_volume), and
+# os-brick runs some of that through oslo.privsep: as Cinder sets it up, the first call spawns
+# "sudo cinder-rootwrap /etc/cinder/rootwrap.conf privsep-helper ...", which does not exist here
+# (no cinder-common), and the backup died with FailedToDropPrivileges, left "creating" with its
+# volume "backing-up". Everything runs as root anyway: privileged functions run in-process.
+RBD_KEYRING_SHIM=
+if has_backend rbd; then
+  # An rbd volume is read through librados by os-brick's RBD connector, with the connection_info
+  # of the RBD driver: mon hosts/ports and user, no key (Cinder stopped sending it, OSSN-0085).
+  # os-brick then reads the key from /etc/ceph/<cluster>.client.<user>.keyring -- a file a real
+  # backup host has; here the key lives in test/real-ceph's dir, and nothing is written to
+  # /etc/ceph. The backup service alone is told where it is (it is the file's path, not the key).
+  RBD_KEYRING_SHIM="
+from os_brick.initiator.connectors import rbd as brick_rbd
+_keyring = brick_rbd.RBDConnector._check_or_get_keyring_contents
+
+
+def _harness_keyring(keyring, cluster_name, user):
+    if keyring is None and user == '$RBD_USER' and cluster_name == '$RBD_CLUSTER':
+        with open('$RBD_KEYRING') as f:
+            return f.read()
+    return _keyring(keyring, cluster_name, user)
+
+
+brick_rbd.RBDConnector._check_or_get_keyring_contents = staticmethod(_harness_keyring)
+"
+fi
+cat > "$RC_DIR/bin/cinder-backup" <<EOF
+#!$PY
+import sys
+import rc_sqlite_immediate  # noqa: F401
+from os_brick import privileged as brick_privileged
+from cinder import privsep as cinder_privsep
+brick_privileged.default.set_client_mode(False)
+cinder_privsep.sys_admin_pctxt.set_client_mode(False)
+$RBD_KEYRING_SHIM
+from cinder.cmd.backup import main
+sys.exit(main())
+EOF
 cat > "$RC_DIR/bin/keystone-serve" <<EOF
 #!$PY
 """keystone public WSGI app on HOST PORT, single-threaded wsgiref (sqlite-safe)."""
@@ -300,6 +346,14 @@ enabled_backends = $BACKEND
 default_volume_type = __DEFAULT__
 rootwrap_config = /etc/cinder/rootwrap.conf
 resource_query_filters_file = $RC_DIR/cinder/resource_filters.json
+# cinder-backup: Cinder's POSIX backup driver into a directory (chunks of backup_file_size,
+# default ~1.86 GB, zlib; sha256 per 32 KiB for incrementals)
+backup_driver = cinder.backup.drivers.posix.PosixBackupDriver
+backup_posix_path = $RC_DIR/backups
+# the backup service tells the scheduler it is usable when it starts and then every 60 s by
+# default; every 10 s (the minimum) instead: the scheduler picks a backup host only among the
+# services it heard from (none: the backup goes to error, "Service not found for creating backup")
+backup_driver_stats_polling_interval = 10
 
 [database]
 # A writer waits up to 60 s for sqlite's lock instead of Python's 5 s default: under load (the
@@ -557,11 +611,22 @@ poll_json /os-services 'any(x["binary"]=="cinder-scheduler" and x["state"]=="up"
   || die "cinder-scheduler did not report up" "$RC_DIR/cinder/log/cinder-scheduler.log"
 cd "$RC_DIR/cinder"
 start cinder-volume "$RC_DIR/cinder/log/volume.stdout" "$RC_DIR/bin/cinder-volume" --config-file "$CC"
+# cinder-backup alongside (it also announces itself to the scheduler when it starts)
+[ "$USE_BACKUP" = 1 ] && start cinder-backup "$RC_DIR/cinder/log/backup.stdout" "$RC_DIR/bin/cinder-backup" --config-file "$CC"
 cd - > /dev/null
 for b in ${BACKEND//,/ }; do
   poll_json /scheduler-stats/get_pools "any(p[\"name\"].endswith(\"@$b#$b\") for p in d[\"pools\"])" 90 \
     || die "the scheduler never saw the $b backend" "$RC_DIR/cinder/log/cinder-volume.log"
 done
+if [ "$USE_BACKUP" = 1 ]; then
+  BACKUP_PID=$(pid_of cinder-backup)
+  for _ in $(seq 60); do
+    poll_json /os-services 'any(x["binary"]=="cinder-backup" and x["state"]=="up" for x in d["services"])' 1 && break
+    kill -0 "$BACKUP_PID" 2>/dev/null || die "cinder-backup exited" "$RC_DIR/cinder/log/cinder-backup.log"
+  done
+  poll_json /os-services 'any(x["binary"]=="cinder-backup" and x["state"]=="up" for x in d["services"])' 1 \
+    || die "cinder-backup did not report up" "$RC_DIR/cinder/log/cinder-backup.log"
+fi
 
 # admin_call WHAT METHOD PATH [BODY]: the answer goes to $RESP, the status to $CODE. A 5xx (or no
 # answer) is retried up to 4 times, 1 s apart: CI once saw a lone 500 on the first type create
@@ -630,7 +695,7 @@ if [ "$BACKEND" != "$PRIMARY_BACKEND" ]; then
 fi
 rm -f "$RESP"
 rm -f "$HDR"
-phase "cinder api+scheduler+volume"
+phase "cinder api+scheduler+volume$([ "$USE_BACKUP" = 1 ] && echo +backup)"
 
 # ---------------------------------------------------------------- env file
 ENV_FILE="$RC_DIR/env.sh"
@@ -651,6 +716,16 @@ CINDER_URL="http://$HOST:$CINDER_PORT"
   echo "export CINDER_RETYPE_SAME_SPECS_TYPE='$RETYPE_SAME_SPECS_TYPE'"
   echo "export CINDER_RETYPE_OTHER_SPECS_TYPE='$RETYPE_OTHER_SPECS_TYPE'"
   echo "export CINDER_LOG_DIR='$RC_DIR/cinder/log'"
+  if [ "$USE_BACKUP" = 1 ]; then
+    echo "# cinder-backup runs (POSIX driver): backup chunks and metadata land under CINDER_BACKUP_DIR"
+    echo "export CINDER_BACKUP_SERVICE='1'"
+    echo "export CINDER_BACKUP_DRIVER='posix'"
+    echo "export CINDER_BACKUP_DIR='$RC_DIR/backups'"
+  fi
+  if has_backend file; then
+    echo "# the file backend: volume-<id> / snapshot-<id>, one sparse file each"
+    echo "export CINDER_FILE_VOLUME_DIR='$RC_DIR/cinder/file-volumes'"
+  fi
   if has_backend rbd; then
     echo "export RBD_VOLUME_TYPE='$RBD_VOLUME_TYPE'"
     echo "export RBD_MULTIATTACH_VOLUME_TYPE='$RBD_MULTIATTACH_VOLUME_TYPE'"
@@ -710,6 +785,7 @@ CINDER_URL="http://$HOST:$CINDER_PORT"
 } > "$ENV_FILE" )
 rm -f "$RC_DIR/keystone/accounts.env"
 trap - EXIT
-printf 'real-cinder: up (%s, %s backend%s) in %s s; env %s\n' "$MODE" "$BACKEND" \
-  "$([ $USE_TGT = 1 ] && echo ", tgtd $HOST:$TGT_PORT")" "$(since "$T0")" "$ENV_FILE"
+printf 'real-cinder: up (%s, %s backend%s%s) in %s s; env %s\n' "$MODE" "$BACKEND" \
+  "$([ $USE_TGT = 1 ] && echo ", tgtd $HOST:$TGT_PORT")" "$([ "$USE_BACKUP" = 1 ] && echo ", cinder-backup posix")" \
+  "$(since "$T0")" "$ENV_FILE"
 vlog "Cinder $CINDER_URL/v3/<project>  logs $RC_DIR/*/log  stop: RC_DIR=$RC_DIR $HERE/down.sh"
