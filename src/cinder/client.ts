@@ -37,6 +37,7 @@ export interface CinderClient {
   extendVolume(id: string, newSizeGiB: number, opts?: CallOptions): Promise<void>;
   retypeVolume(id: string, newType: string, policy: vols.MigrationPolicy, opts?: CallOptions): Promise<void>;
   setVolumeMetadata(id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>>;
+  replaceVolumeMetadata(id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>>;
 
   createSnapshot(r: snaps.CreateSnapshotRequest, opts?: CallOptions): Promise<Snapshot>;
   getSnapshot(id: string, opts?: CallOptions): Promise<Snapshot>;
@@ -135,6 +136,9 @@ export class HttpCinderClient implements CinderClient {
   }
   setVolumeMetadata(id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
     return vols.setVolumeMetadata(this.api, id, metadata, opts);
+  }
+  replaceVolumeMetadata(id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
+    return vols.replaceVolumeMetadata(this.api, id, metadata, opts);
   }
 
   createSnapshot(r: snaps.CreateSnapshotRequest, opts?: CallOptions): Promise<Snapshot> {

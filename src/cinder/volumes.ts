@@ -139,9 +139,18 @@ export async function retypeVolume(api: CinderApi, id: string, newType: string, 
 }
 
 /** Merges `metadata` into the volume's (POST semantics); returns the full resulting metadata. */
-export async function setVolumeMetadata(api: CinderApi, id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
+export function setVolumeMetadata(api: CinderApi, id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
+  return sendVolumeMetadata(api, 'POST', id, metadata, opts);
+}
+
+/** Replaces all of the volume's metadata (PUT): keys not given are removed. */
+export function replaceVolumeMetadata(api: CinderApi, id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
+  return sendVolumeMetadata(api, 'PUT', id, metadata, opts);
+}
+
+async function sendVolumeMetadata(api: CinderApi, method: 'POST' | 'PUT', id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<Record<string, string>> {
   const req = {
-    method: 'POST' as const,
+    method,
     route: '/volumes/{id}/metadata',
     path: `/volumes/${encodeId(id)}/metadata`,
     body: { metadata },

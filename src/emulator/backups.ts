@@ -20,8 +20,8 @@ import { links, ts } from './views.js';
  * - delete: only from available or error, never while an incremental backup depends on it.
  * - restore into a new volume: POST /volumes with `backup_id` (documented from 3.47; the real
  *   Cinder takes it below too): the volume stays `creating` while the backup is `restoring`, then
- *   both are available; the volume gets the metadata `src_backup_id`. A backup restores one
- *   volume at a time.
+ *   both are available. The backed-up volume's metadata then replaces the new volume's (name and
+ *   description stay), plus `src_backup_id`. A backup restores one volume at a time.
  * Backups outlive their volume and cost `backups` / `backup_gigabytes` quota.
  */
 
@@ -158,6 +158,7 @@ export function createBackup(req: ApiRequest, ctx: CinderContext, env: Env): Api
     size: v.size,
     status: 'creating',
     metadata,
+    volumeMetadata: { ...v.metadata },
     parentId: parent?.id ?? null,
     availabilityZone: v.availabilityZone,
     createdAt: Date.now(),
@@ -224,6 +225,9 @@ export function restoreInto(env: Env, v: VolumeRecord, b: BackupRecord): void {
       ok = false;
     }
     if (env.store.backups.get(b.id) === b && b.status === 'restoring') env.lifecycle.setStatus('backup', b, 'available');
+    // As the backup service's metadata restore (volume_metadata_update with delete): the backed-up
+    // volume's metadata replaces the target's; the name and description stay the target's.
+    if (ok) v.metadata = { ...b.volumeMetadata, src_backup_id: b.id };
     if (env.store.volumes.get(v.id) === v && v.status === 'creating') env.lifecycle.setStatus('volume', v, ok ? 'available' : 'error_restoring');
   });
 }

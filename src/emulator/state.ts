@@ -61,6 +61,8 @@ export interface BackupRecord {
   /** creating | available | restoring | deleting | error */
   status: string;
   metadata: Record<string, string>;
+  /** The volume's own metadata when it was backed up: a restore puts it on the target volume. */
+  volumeMetadata: Record<string, string>;
   /** The backup an incremental one builds on. */
   parentId: string | null;
   availabilityZone: string;

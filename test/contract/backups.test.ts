@@ -113,7 +113,7 @@ describe.each(cases)('contract backups: %s/%s', (kind, variant) => {
       status: 400,
       message: expect.stringMatching(/cannot be smaller than the backup size 2GB/),
     });
-    const restored = await client.createVolume({ name: `${target.runId}-restored`, size: 3, backupId: id, metadata: { 'ct-run': target.runId } });
+    const restored = await client.createVolume({ name: `${target.runId}-restored`, size: 3, backupId: id, metadata: { 'ct-run': target.runId, 'ct-own': 'restored' } });
     volumes.add(restored.id);
     const seen = new Set<string>();
     const ready = await waits.volume(
@@ -128,7 +128,9 @@ describe.each(cases)('contract backups: %s/%s', (kind, variant) => {
     // A new volume stays creating until the backup service has written it (restoring-backup is
     // only for restores into an existing volume), and Cinder notes where it came from.
     expect([...seen].filter((s) => s !== 'creating' && s !== 'available')).toEqual([]);
-    expect(ready.metadata.src_backup_id).toBe(id);
+    // The backed-up volume's metadata replaces the new volume's own; the name stays.
+    expect(ready.metadata).toEqual({ 'ct-run': target.runId, src_backup_id: id });
+    expect(ready.name).toBe(`${target.runId}-restored`);
     expect(await waits.backup(id, statusIs('available'))).toMatchObject({ status: 'available' });
 
     // The backup outlives the volume it was taken from.

@@ -59,6 +59,7 @@ export class FakeCinder implements CinderClient {
       status: this.createStatus,
       size: r.size,
       metadata: { ...(r.metadata ?? {}) },
+      ...(r.description ? { description: r.description } : {}),
       attachments: [],
       multiattach: this.types.find((t) => t.name === r.volumeType)?.isMultiattach ?? false,
       availabilityZone: r.availabilityZone ?? 'nova',
@@ -113,6 +114,14 @@ export class FakeCinder implements CinderClient {
     const v = this.volumes.get(id);
     if (!v) throw notFound();
     Object.assign(v.metadata, metadata);
+    return { ...v.metadata };
+  }
+
+  async replaceVolumeMetadata(id: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+    this.enter('replaceVolumeMetadata');
+    const v = this.volumes.get(id);
+    if (!v) throw notFound();
+    v.metadata = { ...metadata };
     return { ...v.metadata };
   }
 

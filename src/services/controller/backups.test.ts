@@ -218,4 +218,42 @@ describe('backups as snapshots (fake Cinder)', () => {
     await rpc.ControllerUnpublishVolume({ volume_id: src, node_id: '', secrets: {} }, ctx());
     expect(fake.attachments.size).toBe(0);
   });
+
+  it('a restore whose metadata Cinder replaced gets its own back; a retry finds it by name and description when the tag is gone', async () => {
+    const { fake, rpc } = setup();
+    const src = await volume(fake);
+    const id = (await rpc.CreateSnapshot(snapshotReq('copy', src), ctx())).snapshot?.snapshot_id ?? '';
+    const backupId = id.slice('backup:'.length);
+    const clobbered = { [META_CLUSTER]: 'another-cluster', 'csi.storage.k8s.io/pvc/name': 'someone-else', src_backup_id: backupId };
+    // The first call ends while Cinder restores; the backup service then replaces the metadata.
+    fake.createStatus = 'creating';
+    expect(await kindOf(rpc.CreateVolume(restoreReq('pvc-r', id), ctx()))).toBe('aborted');
+    const [restoredId] = [...fake.volumes.values()].filter((v) => v.name === 'pvc-r').map((v) => v.id);
+    const vol = fake.volumes.get(restoredId ?? '')!;
+    vol.metadata = { ...clobbered };
+    vol.status = 'available';
+    const res = await rpc.CreateVolume(restoreReq('pvc-r', id), ctx());
+    expect(res.volume?.volume_id).toBe(restoredId);
+    expect([...fake.volumes.values()].filter((v) => v.name === 'pvc-r')).toHaveLength(1);
+    expect(vol.metadata).toEqual({ [META_CLUSTER]: 'c1', [META_SOURCE_BACKUP]: backupId, src_backup_id: backupId });
+    expect(res.volume?.content_source?.snapshot?.snapshot_id).toBe(id);
+  });
+
+  it('the same name restored with the tag intact but the source record clobbered while creating is not mistaken for another source', async () => {
+    const { fake, rpc } = setup();
+    const src = await volume(fake);
+    const id = (await rpc.CreateSnapshot(snapshotReq('copy', src), ctx())).snapshot?.snapshot_id ?? '';
+    fake.createStatus = 'creating';
+    expect(await kindOf(rpc.CreateVolume(restoreReq('pvc-r', id), ctx()))).toBe('aborted');
+    const vol = [...fake.volumes.values()].find((v) => v.name === 'pvc-r')!;
+    // The backed-up volume was this cluster's too: the tag survives, our source record does not.
+    vol.metadata = { [META_CLUSTER]: 'c1' };
+    expect(await kindOf(rpc.CreateVolume(restoreReq('pvc-r', id), ctx()))).toBe('aborted');
+    vol.status = 'available';
+    vol.metadata.src_backup_id = id.slice('backup:'.length);
+    expect((await rpc.CreateVolume(restoreReq('pvc-r', id), ctx())).volume?.volume_id).toBe(vol.id);
+    // Another backup under that name is refused once Cinder says which backup it came from.
+    const other = (await rpc.CreateSnapshot(snapshotReq('copy-2', src), ctx())).snapshot?.snapshot_id ?? '';
+    expect(await kindOf(rpc.CreateVolume(restoreReq('pvc-r', other), ctx()))).toBe('exists');
+  });
 });

@@ -53,6 +53,15 @@ export const CTX_SOURCE = `${PREFIX}/source`;
  */
 export const META_SOURCE_BACKUP = `${PREFIX}/source-backup`;
 
+/**
+ * The description of every volume, snapshot and backup this driver creates. It also marks a
+ * restored volume as this cluster's while its metadata is not: Cinder's backup service replaces
+ * a restored volume's metadata with the backed-up volume's (name and description stay).
+ */
+export function ownDescription(clusterId: string): string {
+  return `Created by cinder-metal-csi for cluster ${clusterId}`;
+}
+
 /** Cinder's minimum and the CSI unit we round to. */
 export const GIB = 1024n ** 3n;
 

@@ -4,7 +4,7 @@ import type { BatchedWaiter } from '../../cinder/waiter.js';
 import type { RpcContext } from '../../util/context.js';
 import { aborted, alreadyExists, failedPrecondition, internal, notFound } from '../../util/errors.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
-import { META_CLUSTER } from './constants.js';
+import { META_CLUSTER, ownDescription } from './constants.js';
 import type { HandlerDeps } from './deps.js';
 import { byAge, findOwnBackups, findOwnSnapshots, findVolume, single } from './lookup.js';
 import { parseSnapshotParameters, type SnapshotParameters } from './parameters.js';
@@ -62,7 +62,7 @@ interface CopyKind<T extends Copy> {
   view(copy: T): SnapshotView;
 }
 
-const description = (d: HandlerDeps) => `Created by cinder-metal-csi for cluster ${d.clusterId}`;
+const description = (d: HandlerDeps) => ownDescription(d.clusterId);
 
 function snapshotKind(d: HandlerDeps): CopyKind<Snapshot> {
   return {

@@ -15,7 +15,7 @@ import {
 import { chooseSizeGiB, DEFAULT_SIZE_GIB, sizeSatisfies } from './capacity-range.js';
 import { planCreate, type CreatePlan } from './create-volume-plan.js';
 import type { HandlerDeps } from './deps.js';
-import { META_DUPLICATE_OF, META_SOURCE_BACKUP } from './constants.js';
+import { META_CLUSTER, META_DUPLICATE_OF, META_SOURCE_BACKUP, ownDescription } from './constants.js';
 import { byAge, findBackup, findSnapshot, findVolume, findVolumesNamed, ownedByName, single } from './lookup.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { isUuid } from './tokens.js';
@@ -77,7 +77,7 @@ async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext):
   const askedAt = d.now();
   const found = await findVolumesNamed(d.lookups, plan.name, d.clusterId, ctx);
   await deleteDuplicates(d, found.duplicates, ctx);
-  let vol = single(found.owned, 'volume', plan.name);
+  let vol = single(found.owned, 'volume', plan.name) ?? (await findRestoredUntagged(d, plan, ctx));
   let loser: Volume | undefined;
   let result: Settled<Volume>;
   if (vol) {
@@ -102,9 +102,11 @@ async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext):
   }
   if (loser) await discardLoser(d, loser.id, ctx);
   switch (result.outcome) {
-    case 'done':
+    case 'done': {
       if (result.object.encrypted) await refuseEncrypted(d, result.object, ctx);
-      return toVolumeView(result.object, d.ignoreVolumeAz);
+      const done = plan.source?.kind === 'backup' ? await retag(d, result.object, plan, ctx) : result.object;
+      return toVolumeView(done, d.ignoreVolumeAz);
+    }
     case 'failed':
       await deleteQuietly(d, result.object.id, ctx);
       throw internal(
@@ -116,6 +118,43 @@ async function createOrAdopt(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext):
     case 'timeout':
       throw aborted(`volume ${vol.id} is still ${result.last?.status ?? vol.status} in Cinder; retry to pick it up`);
   }
+}
+
+/**
+ * Cinder's backup service ends a restore by replacing the new volume's metadata with the
+ * backed-up volume's (backup/driver.py _restore_vol_meta, delete=True) and adding
+ * `src_backup_id`: the cluster tag, the CSI name keys and the source record may be another
+ * volume's or gone. The volume gets this plan's metadata back (Cinder's `src_backup_id` kept).
+ */
+async function retag(d: HandlerDeps, vol: Volume, plan: CreatePlan, ctx: RpcContext): Promise<Volume> {
+  const want = restoredMetadata(vol, plan);
+  const same = Object.keys(want).length === Object.keys(vol.metadata).length && Object.entries(want).every(([k, v]) => vol.metadata[k] === v);
+  if (same) return vol;
+  ctx.log.info({ volumeId: vol.id }, 'CreateVolume: the backup restore replaced the volume metadata; putting this volume\'s back');
+  return { ...vol, metadata: await d.cinder.replaceVolumeMetadata(vol.id, want, ctx) };
+}
+
+/**
+ * A restore whose metadata Cinder has replaced (see retag) but this driver has not retagged
+ * yet — the call that started it ended before the restore did — carries neither the cluster tag
+ * nor our source record. It still has its CSI name and this cluster's description (Cinder keeps
+ * both); it is taken for this plan's volume, and retagged once done.
+ */
+async function findRestoredUntagged(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext): Promise<Volume | undefined> {
+  if (plan.source?.kind !== 'backup') return undefined;
+  const mine = (await d.cinder.listAllVolumes({ name: plan.name }, ctx)).filter(
+    (v) => v.name === plan.name && v.description === ownDescription(d.clusterId) && v.metadata[META_CLUSTER] !== d.clusterId && !v.status.endsWith('deleting'),
+  );
+  const vol = single(mine, 'volume', plan.name);
+  if (!vol) return undefined;
+  ctx.log.warn({ volumeId: vol.id, name: plan.name }, 'CreateVolume: found the restored volume by name and description, its metadata replaced by the restore');
+  return { ...vol, metadata: await d.cinder.replaceVolumeMetadata(vol.id, restoredMetadata(vol, plan), ctx) };
+}
+
+/** This plan's metadata, and Cinder's note of the backup once the restore has set it. */
+function restoredMetadata(vol: Volume, plan: CreatePlan): Record<string, string> {
+  const src = vol.metadata.src_backup_id;
+  return { ...plan.metadata, ...(src ? { src_backup_id: src } : {}) };
 }
 
 async function sourceSizeGiB(d: HandlerDeps, plan: CreatePlan, ctx: RpcContext): Promise<number> {
@@ -145,7 +184,7 @@ async function createOnce(d: HandlerDeps, plan: CreatePlan, size: number, ctx: R
         name: plan.name,
         size,
         metadata: plan.metadata,
-        description: `Created by cinder-metal-csi for cluster ${d.clusterId}`,
+        description: ownDescription(d.clusterId),
         ...(plan.volumeType ? { volumeType: plan.volumeType } : {}),
         ...(plan.zone ? { availabilityZone: plan.zone } : {}),
         ...(plan.source?.kind === 'snapshot' ? { snapshotId: plan.source.id } : {}),
@@ -229,10 +268,9 @@ async function deleteQuietly(d: HandlerDeps, id: string, ctx: RpcContext): Promi
 function requireCompatible(vol: Volume, plan: CreatePlan): void {
   const problems: string[] = [];
   if (!sizeSatisfies(vol.size, plan.range)) problems.push(`its size is ${vol.size} GiB`);
-  const backup = vol.metadata[META_SOURCE_BACKUP];
-  const src = vol.snapshotId ? `snapshot ${vol.snapshotId}` : backup ? `backup ${backup}` : vol.sourceVolId ? `volume ${vol.sourceVolId}` : 'none';
+  const src = contentSourceFor(vol, plan);
   const want = plan.source ? `${plan.source.kind} ${plan.source.id}` : 'none';
-  if (src !== want) problems.push(`its content source is ${src}, not ${want}`);
+  if (src !== undefined && src !== want) problems.push(`its content source is ${src}, not ${want}`);
   // Cinder reports the type by name; a StorageClass naming it by id cannot be compared.
   if (plan.volumeType && !isUuid(plan.volumeType) && vol.volumeType !== plan.volumeType) {
     problems.push(`its volume type is ${JSON.stringify(vol.volumeType ?? '')}`);
@@ -242,4 +280,17 @@ function requireCompatible(vol: Volume, plan: CreatePlan): void {
   if (problems.length > 0) {
     throw alreadyExists(`volume ${JSON.stringify(plan.name)} already exists (${vol.id}) but ${problems.join('; ')}`);
   }
+}
+
+/**
+ * What the volume was made from, as far as can be told. A backup restore: Cinder's own
+ * `src_backup_id` once the restore is over; before that our record, unless the restore has just
+ * replaced the metadata (see retag) — then it cannot be told, and the name and cluster decide.
+ */
+function contentSourceFor(vol: Volume, plan: CreatePlan): string | undefined {
+  if (vol.snapshotId) return `snapshot ${vol.snapshotId}`;
+  if (vol.sourceVolId) return `volume ${vol.sourceVolId}`;
+  const restored = vol.metadata.src_backup_id ?? vol.metadata[META_SOURCE_BACKUP];
+  if (plan.source?.kind === 'backup' && vol.status === 'creating' && vol.metadata[META_SOURCE_BACKUP] !== plan.source.id) return undefined;
+  return restored ? `backup ${restored}` : 'none';
 }
