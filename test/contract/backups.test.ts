@@ -58,9 +58,9 @@ describe.each(cases)('contract backups: %s/%s', (kind, variant) => {
     return v.id;
   }
 
-  it('backs up an available volume (backing-up meanwhile), refuses incremental without a parent, then builds on the latest and pins it', async (t) => {
+  it('backs up an available volume (backing-up meanwhile), never restores it smaller, refuses incremental without a parent, then builds on the latest and pins it', async (t) => {
     if (!target.backups) t.skip();
-    const vol = await newVolume('b-src');
+    const vol = await newVolume('b-src', 2);
     expect(await refusal(client.createBackup({ volumeId: vol, name: `${target.runId}-inc0`, incremental: true }))).toMatchObject({
       status: 400,
       message: expect.stringMatching(/No backups available to do an incremental backup/),
@@ -72,7 +72,12 @@ describe.each(cases)('contract backups: %s/%s', (kind, variant) => {
     // The volume is backing-up until the service is done (it may be done already on a fast target).
     expect(['backing-up', 'available']).toContain(during.status);
     const done = await waits.backup(full, statusIs('available'), 120_000);
-    expect(done).toMatchObject({ volumeId: vol, size: 1, isIncremental: false, hasDependentBackups: false, metadata: { 'ct-run': target.runId } });
+    expect(done).toMatchObject({ volumeId: vol, size: 2, isIncremental: false, hasDependentBackups: false, metadata: { 'ct-run': target.runId } });
+    // Never restored into a volume smaller than the backup.
+    expect(await refusal(client.createVolume({ name: `${target.runId}-small`, size: 1, backupId: full }))).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/cannot be smaller than the backup size 2GB/),
+    });
     expect((await waits.volume(vol, statusIs('available'))).status).toBe('available');
 
     const { id: inc } = await client.createBackup({ volumeId: vol, name: `${target.runId}-inc`, incremental: true });
@@ -92,9 +97,9 @@ describe.each(cases)('contract backups: %s/%s', (kind, variant) => {
     await expect(client.getBackup(inc)).rejects.toSatisfy(isNotFound);
   });
 
-  it('an in-use volume needs force; a backup restores into a new larger volume (creating until written), never a smaller one, and outlives its volume', async (t) => {
+  it('an in-use volume needs force; a backup restores into a new larger volume (creating until written, metadata replaced) and outlives its volume', async (t) => {
     if (!target.backups) t.skip();
-    const vol = await newVolume('r-src', 2);
+    const vol = await newVolume('r-src');
     const att = await client.createAttachment({ volumeId: vol, connector: connectorFor(`${target.runId}-node`), mode: 'rw' });
     await client.completeAttachment(att.id);
     await waits.volume(vol, statusIs('in-use'));
@@ -104,17 +109,13 @@ describe.each(cases)('contract backups: %s/%s', (kind, variant) => {
     });
     const { id } = await client.createBackup({ volumeId: vol, name: `${target.runId}-forced`, force: true });
     backups.push(id);
-    expect(await waits.backup(id, statusIs('available'), 120_000)).toMatchObject({ size: 2 });
+    expect(await waits.backup(id, statusIs('available'), 120_000)).toMatchObject({ size: 1 });
     // Back to in-use, still attached.
     expect((await waits.volume(vol, statusIs('in-use'))).attachments.map((a) => a.attachmentId)).toEqual([att.id]);
     await client.deleteAttachment(att.id);
     await waits.volume(vol, statusIs('available'));
 
-    expect(await refusal(client.createVolume({ name: `${target.runId}-small`, size: 1, backupId: id }))).toMatchObject({
-      status: 400,
-      message: expect.stringMatching(/cannot be smaller than the backup size 2GB/),
-    });
-    const restored = await client.createVolume({ name: `${target.runId}-restored`, size: 3, backupId: id, metadata: { 'ct-run': target.runId, 'ct-own': 'restored' } });
+    const restored = await client.createVolume({ name: `${target.runId}-restored`, size: 2, backupId: id, metadata: { 'ct-run': target.runId, 'ct-own': 'restored' } });
     volumes.add(restored.id);
     const seen = new Set<string>();
     const ready = await waits.volume(
@@ -125,7 +126,7 @@ describe.each(cases)('contract backups: %s/%s', (kind, variant) => {
       },
       120_000,
     );
-    expect(ready).toMatchObject({ size: 3, status: 'available' });
+    expect(ready).toMatchObject({ size: 2, status: 'available' });
     // A new volume stays creating until the backup service has written it (restoring-backup is
     // only for restores into an existing volume), and Cinder notes where it came from.
     expect([...seen].filter((s) => s !== 'creating' && s !== 'available')).toEqual([]);
