@@ -1,8 +1,8 @@
 import type { Logger } from '../log/logger.js';
 import { loadCloudConfig, type CloudConfig } from '../config/cloud-config.js';
-import { controllerBinding, identityBinding, nodeBinding } from '../csi/bindings.js';
+import { controllerBinding, groupControllerBinding, identityBinding, nodeBinding } from '../csi/bindings.js';
 import { startCsiServer, type CsiServer } from '../csi/server.js';
-import { UNIMPLEMENTED, type ControllerRpcs, type NodeRpcs } from '../csi/service-types.js';
+import { UNIMPLEMENTED, type ControllerRpcs, type GroupControllerRpcs, type NodeRpcs } from '../csi/service-types.js';
 import { IdentityService } from '../services/identity.js';
 import { runsController, runsNode } from '../services/capabilities.js';
 import { startHttpEndpoint, type HttpEndpoint } from './http-endpoint.js';
@@ -19,6 +19,8 @@ export interface RunningApp {
 /** What a mode contributes: its RPC handlers (every RPC of its service), readiness and what to close on stop. */
 export interface ModeParts<H> {
   handlers: H;
+  /** The controller's GroupController service. */
+  groups?: GroupControllerRpcs;
   ready: () => Promise<boolean> | boolean;
   close?: () => Promise<void>;
 }
@@ -45,7 +47,7 @@ export async function startApp(options: AppOptions, log: Logger): Promise<Runnin
 
   const server = await startCsiServer(
     options.endpoint,
-    [identityBinding(identity), controllerBinding(controller?.handlers), nodeBinding(node?.handlers)],
+    [identityBinding(identity), controllerBinding(controller?.handlers), groupControllerBinding(controller?.groups), nodeBinding(node?.handlers)],
     log,
   );
   const http = options.httpEndpoint ? await startHttpEndpoint(options.httpEndpoint, ready, log) : undefined;
@@ -84,6 +86,7 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
   const { createCinderClient, createControllerWaiters } = await import('../cinder/index.js');
   const { createControllerOperations, META_CLUSTER } = await import('../services/controller/index.js');
   const { controllerRpcs } = await import('../csi/controller.js');
+  const { groupControllerRpcs } = await import('../csi/group-controller.js');
   const controllerLog = log.child({ service: 'controller' });
   // cloud.conf's [Global] keys map one to one onto the client's config; [BlockStorage] adds the
   // strategy and the endpoint.
@@ -108,7 +111,7 @@ async function buildController(_options: AppOptions, config: CloudConfig | undef
     waiter.stop();
     await cinder.close();
   };
-  return { handlers: rpcs, ready: () => true, close };
+  return { handlers: rpcs, groups: groupControllerRpcs(operations), ready: () => true, close };
 }
 
 async function buildNode(options: AppOptions, config: CloudConfig | undefined, registry: ConnectorRegistry, log: Logger): Promise<ModeParts<NodeRpcs>> {

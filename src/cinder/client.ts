@@ -4,6 +4,7 @@ import { silentLogger } from '../log/logger.js';
 import { CinderApi } from './api.js';
 import * as att from './attachments.js';
 import * as backups from './backups.js';
+import * as groups from './groups.js';
 import { KeystoneAuth, NoAuth, type AuthProvider } from './auth.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, InvalidClientConfigError, type CinderClientConfig } from './config.js';
 import { AxiosTransport, type HttpTransport } from './http.js';
@@ -14,7 +15,7 @@ import type { CallOptions, RequestDeps } from './request.js';
 import { DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.js';
 import { SecretScrubber } from './secrets.js';
 import * as snaps from './snapshots.js';
-import type { AbsoluteLimits, Attachment, AvailabilityZone, Backup, Page, QuotaUsage, Snapshot, Volume, VolumeType } from './types.js';
+import type { AbsoluteLimits, Attachment, AvailabilityZone, Backup, Group, GroupSnapshot, Page, QuotaUsage, Snapshot, Volume, VolumeType } from './types.js';
 import * as vols from './volumes.js';
 
 /**
@@ -50,6 +51,17 @@ export interface CinderClient {
   listBackups(r?: backups.ListBackupsRequest, opts?: CallOptions): Promise<Page<Backup>>;
   listAllBackups(filter?: Omit<backups.ListBackupsRequest, 'limit' | 'marker'>, opts?: CallOptions): Promise<Backup[]>;
   deleteBackup(id: string, opts?: CallOptions): Promise<void>;
+
+  createGroup(r: groups.CreateGroupRequest, opts?: CallOptions): Promise<{ id: string }>;
+  getGroup(id: string, opts?: CallOptions): Promise<Group>;
+  listAllGroups(opts?: CallOptions): Promise<Group[]>;
+  updateGroup(id: string, r: groups.UpdateGroupRequest, opts?: CallOptions): Promise<void>;
+  deleteGroup(id: string, opts?: CallOptions): Promise<void>;
+  createGroupSnapshot(r: { groupId: string; name: string; description?: string }, opts?: CallOptions): Promise<{ id: string }>;
+  setSnapshotMetadata(id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<void>;
+  getGroupSnapshot(id: string, opts?: CallOptions): Promise<GroupSnapshot>;
+  listAllGroupSnapshots(opts?: CallOptions): Promise<GroupSnapshot[]>;
+  deleteGroupSnapshot(id: string, opts?: CallOptions): Promise<void>;
 
   createAttachment(r: att.CreateAttachmentRequest, opts?: CallOptions): Promise<Attachment>;
   getAttachment(id: string, opts?: CallOptions): Promise<Attachment>;
@@ -171,6 +183,37 @@ export class HttpCinderClient implements CinderClient {
   }
   deleteBackup(id: string, opts?: CallOptions): Promise<void> {
     return backups.deleteBackup(this.api, id, opts);
+  }
+
+  createGroup(r: groups.CreateGroupRequest, opts?: CallOptions): Promise<{ id: string }> {
+    return groups.createGroup(this.api, r, opts);
+  }
+  getGroup(id: string, opts?: CallOptions): Promise<Group> {
+    return groups.getGroup(this.api, id, opts);
+  }
+  listAllGroups(opts?: CallOptions): Promise<Group[]> {
+    return groups.listAllGroups(this.api, opts);
+  }
+  updateGroup(id: string, r: groups.UpdateGroupRequest, opts?: CallOptions): Promise<void> {
+    return groups.updateGroup(this.api, id, r, opts);
+  }
+  deleteGroup(id: string, opts?: CallOptions): Promise<void> {
+    return groups.deleteGroup(this.api, id, opts);
+  }
+  createGroupSnapshot(r: { groupId: string; name: string; description?: string }, opts?: CallOptions): Promise<{ id: string }> {
+    return groups.createGroupSnapshot(this.api, r, opts);
+  }
+  setSnapshotMetadata(id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<void> {
+    return snaps.setSnapshotMetadata(this.api, id, metadata, opts);
+  }
+  getGroupSnapshot(id: string, opts?: CallOptions): Promise<GroupSnapshot> {
+    return groups.getGroupSnapshot(this.api, id, opts);
+  }
+  listAllGroupSnapshots(opts?: CallOptions): Promise<GroupSnapshot[]> {
+    return groups.listAllGroupSnapshots(this.api, opts);
+  }
+  deleteGroupSnapshot(id: string, opts?: CallOptions): Promise<void> {
+    return groups.deleteGroupSnapshot(this.api, id, opts);
   }
 
   createAttachment(r: att.CreateAttachmentRequest, opts?: CallOptions): Promise<Attachment> {

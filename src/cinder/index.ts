@@ -5,6 +5,7 @@ export { HttpCinderClient, createCinderClient, type CinderClient, type ClientDep
 export type { CreateVolumeRequest, ListVolumesRequest, VolumeFilter } from './volumes.js';
 export type { CreateSnapshotRequest, ListSnapshotsRequest } from './snapshots.js';
 export type { CreateBackupRequest, ListBackupsRequest } from './backups.js';
+export type { CreateGroupRequest, UpdateGroupRequest } from './groups.js';
 export type { CreateAttachmentRequest } from './attachments.js';
 export type { CallOptions } from './request.js';
 export type {
@@ -12,6 +13,8 @@ export type {
   Attachment,
   AvailabilityZone,
   Backup,
+  Group,
+  GroupSnapshot,
   HostConnector,
   Page,
   QuotaUsage,

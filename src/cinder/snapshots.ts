@@ -74,3 +74,8 @@ export function listAllSnapshots(api: CinderApi, f: Omit<ListSnapshotsRequest, '
 export async function deleteSnapshot(api: CinderApi, id: string, opts?: CallOptions): Promise<void> {
   await api.send({ method: 'DELETE', route: '/snapshots/{id}', path: `/snapshots/${encodeId(id)}` }, opts);
 }
+
+/** Merges keys into the snapshot's metadata (POST …/metadata). */
+export async function setSnapshotMetadata(api: CinderApi, id: string, metadata: Record<string, string>, opts?: CallOptions): Promise<void> {
+  await api.send({ method: 'POST', route: '/snapshots/{id}/metadata', path: `/snapshots/${encodeId(id)}/metadata`, body: { metadata }, idempotent: true }, opts);
+}

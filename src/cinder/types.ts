@@ -108,6 +108,8 @@ export interface Volume {
    */
   serviceUuid?: string;
   projectId?: string;
+  /** 3.13+: the generic volume group the volume is in. */
+  groupId?: string;
 }
 
 export function parseVolume(v: unknown, path = 'volume'): Volume {
@@ -145,6 +147,7 @@ export function parseVolume(v: unknown, path = 'volume'): Volume {
     sharedTargets: optBool(o, 'shared_targets', path),
     serviceUuid: optString(o, 'service_uuid', path),
     projectId: optString(o, 'os-vol-tenant-attr:tenant_id', path),
+    groupId: optString(o, 'group_id', path),
   };
 }
 
@@ -162,6 +165,8 @@ export interface Snapshot {
   updatedAt?: string;
   /** `os-extended-snapshot-attributes:progress`, e.g. "100%". */
   progress?: string;
+  /** 3.14+: the group snapshot the snapshot was cut in; Cinder deletes it only with that. */
+  groupSnapshotId?: string;
 }
 
 export function parseSnapshot(v: unknown, path = 'snapshot'): Snapshot {
@@ -177,6 +182,7 @@ export function parseSnapshot(v: unknown, path = 'snapshot'): Snapshot {
     createdAt: optString(o, 'created_at', path),
     updatedAt: optString(o, 'updated_at', path),
     progress: optString(o, 'os-extended-snapshot-attributes:progress', path),
+    groupSnapshotId: optString(o, 'group_snapshot_id', path),
   };
 }
 
@@ -216,6 +222,62 @@ export function parseBackup(v: unknown, path = 'backup'): Backup {
     createdAt: optString(o, 'created_at', path),
     updatedAt: optString(o, 'updated_at', path),
     failReason: optString(o, 'fail_reason', path),
+  };
+}
+
+// ---------------------------------------------------------------- generic volume groups
+
+export interface Group {
+  id: string;
+  name?: string;
+  description?: string;
+  status: string;
+  /** The group type's id. */
+  groupType?: string;
+  /** Volume type ids the group takes. */
+  volumeTypes: string[];
+  createdAt?: string;
+  /** With `list_volume=true` (3.25): the member volume ids. */
+  volumes?: string[];
+}
+
+export function parseGroup(v: unknown, path = 'group'): Group {
+  const o = asObject(v, path);
+  const ids = (key: string): string[] =>
+    o[key] === undefined || o[key] === null ? [] : asArray(o[key], `${path}.${key}`).map((x, i) => {
+      if (typeof x !== 'string') throw new ShapeError(`${path}.${key}[${i}] is not a string`);
+      return x;
+    });
+  return {
+    id: reqString(o, 'id', path),
+    name: optString(o, 'name', path),
+    description: optString(o, 'description', path),
+    status: reqString(o, 'status', path),
+    groupType: optString(o, 'group_type', path),
+    volumeTypes: ids('volume_types'),
+    createdAt: optString(o, 'created_at', path),
+    ...(o.volumes !== undefined ? { volumes: ids('volumes') } : {}),
+  };
+}
+
+export interface GroupSnapshot {
+  id: string;
+  name?: string;
+  description?: string;
+  status: string;
+  groupId: string;
+  createdAt?: string;
+}
+
+export function parseGroupSnapshot(v: unknown, path = 'group_snapshot'): GroupSnapshot {
+  const o = asObject(v, path);
+  return {
+    id: reqString(o, 'id', path),
+    name: optString(o, 'name', path),
+    description: optString(o, 'description', path),
+    status: reqString(o, 'status', path),
+    groupId: reqString(o, 'group_id', path),
+    createdAt: optString(o, 'created_at', path),
   };
 }
 

@@ -39,7 +39,7 @@ export function requireId(v: string | undefined, field: string): string {
 }
 
 /** A CSI name becomes the Cinder object's name: Cinder's length limit applies. */
-function requireName(v: string | undefined): string {
+export function requireName(v: string | undefined): string {
   const name = requireId(v, 'name');
   if (name.length > CINDER_META_MAX) throw invalidArgument(`name is longer than ${CINDER_META_MAX} characters (Cinder's limit)`);
   return name;

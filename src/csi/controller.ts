@@ -113,12 +113,13 @@ function statusOf(s: VolumeStatus): { published_node_ids: string[]; volume_condi
   return { published_node_ids: s.publishedNodeIds, volume_condition: s.condition };
 }
 
-function snapshotOf(s: SnapshotView): Snapshot {
+export function snapshotOf(s: SnapshotView): Snapshot {
   return {
     snapshot_id: s.snapshotId,
     source_volume_id: s.sourceVolumeId,
     size_bytes: String(s.sizeBytes),
     creation_time: s.createdAt ? { seconds: String(Math.floor(s.createdAt.ms / 1000)), nanos: s.createdAt.nanos } : null,
     ready_to_use: s.readyToUse,
+    ...(s.groupSnapshotId ? { group_snapshot_id: s.groupSnapshotId } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { ControllerPolicies, NodePolicies } from './service-types.js';
+import type { ControllerPolicies, GroupControllerPolicies, NodePolicies } from './service-types.js';
 
 /**
  * Which keys each RPC holds (architecture §6). Controller and node keys live in separate namespaces:
@@ -17,6 +17,11 @@ export const CONTROLLER_LOCKS: ControllerPolicies = {
   ControllerModifyVolume: byVolume('vol:'),
   CreateSnapshot: { lockKeys: (r) => keys(`snapname:${r.name ?? ''}`) },
   DeleteSnapshot: { lockKeys: (r) => keys(`snap:${r.snapshot_id ?? ''}`) },
+};
+
+export const GROUP_CONTROLLER_LOCKS: GroupControllerPolicies = {
+  CreateVolumeGroupSnapshot: { lockKeys: (r) => keys(`groupsnapname:${r.name ?? ''}`) },
+  DeleteVolumeGroupSnapshot: { lockKeys: (r) => keys(`groupsnap:${r.group_snapshot_id ?? ''}`) },
 };
 
 export const NODE_LOCKS: NodePolicies = {

@@ -1,5 +1,6 @@
 import type { handleUnaryCall } from '@grpc/grpc-js';
 import type { ControllerHandlers } from '../generated/csi/v1/Controller.js';
+import type { GroupControllerHandlers } from '../generated/csi/v1/GroupController.js';
 import type { IdentityHandlers } from '../generated/csi/v1/Identity.js';
 import type { NodeHandlers } from '../generated/csi/v1/Node.js';
 import type { MethodPolicy, RpcHandler } from './rpc.js';
@@ -24,6 +25,8 @@ export type Implemented<H> = { [K in keyof H]: Exclude<H[K], typeof UNIMPLEMENTE
 export type ServicePolicies<S> = { [K in RpcNames<S>]?: MethodPolicy<RequestOf<S[K]>> };
 
 export type ControllerRpcs = ServiceHandlers<ControllerHandlers>;
+export type GroupControllerRpcs = ServiceHandlers<GroupControllerHandlers>;
+export type GroupControllerPolicies = ServicePolicies<GroupControllerHandlers>;
 export type NodeRpcs = ServiceHandlers<NodeHandlers>;
 export type IdentityRpcs = ServiceHandlers<IdentityHandlers>;
 export type ControllerPolicies = ServicePolicies<ControllerHandlers>;

@@ -8,6 +8,8 @@ import { loadCsi } from '../csi/proto.js';
 export interface CsiClients {
   identity: Client;
   controller: Client;
+  /** The GroupController service (VolumeGroupSnapshots), served with the controller. */
+  groups: Client;
   node: Client;
   close(): void;
 }
@@ -18,13 +20,16 @@ export function csiClients(address: string): CsiClients {
   const identity = new csi.Identity(target, credentials.createInsecure());
   const controller = new csi.Controller(target, credentials.createInsecure());
   const node = new csi.Node(target, credentials.createInsecure());
+  const groups = new csi.GroupController(target, credentials.createInsecure());
   return {
     identity,
     controller,
+    groups,
     node,
     close: () => {
       identity.close();
       controller.close();
+      groups.close();
       node.close();
     },
   };

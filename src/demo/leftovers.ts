@@ -5,7 +5,8 @@ import type { Stack } from './stack.js';
 
 /**
  * What a finished lifecycle must not leave behind: mounts under the kubelet root, loop devices
- * backed by the emulator's volume files, Cinder volumes/snapshots/backups/attachments, stash files.
+ * backed by the emulator's volume files, Cinder volumes/snapshots/backups/groups/group snapshots/
+ * attachments, stash files.
  * Returns one description per leftover (empty = clean).
  */
 export async function findLeftovers(stack: Pick<Stack, 'dir' | 'kubeletDir' | 'emulator'>): Promise<string[]> {
@@ -16,7 +17,7 @@ export async function findLeftovers(stack: Pick<Stack, 'dir' | 'kubeletDir' | 'e
   }
   for (const loop of await loopDevicesBackedUnder(stack.dir)) found.push(`loop device ${loop}`);
   const headers = { 'X-Auth-Token': `admin:${stack.emulator.projectId}`, 'OpenStack-API-Version': 'volume 3.70' };
-  for (const kind of ['volumes', 'snapshots', 'backups', 'attachments'] as const) {
+  for (const kind of ['volumes', 'snapshots', 'backups', 'groups', 'group_snapshots', 'attachments'] as const) {
     const res = await fetch(`${stack.emulator.cinderEndpoint}/${kind}`, { headers });
     const body = (await res.json()) as Record<string, unknown[] | undefined>;
     const items = body[kind] ?? [];

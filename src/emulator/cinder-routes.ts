@@ -1,4 +1,5 @@
 import { getSnapshot, getVolume } from './access.js';
+import { createGroup, createGroupSnapshot, createGroupType, deleteGroupSnapshot, groupAction, listGroups, listGroupSnapshots, listGroupTypes, showGroup, showGroupSnapshot, updateGroup } from './groups.js';
 import { createBackup, deleteBackup, listBackupsDetail, listBackupsSummary, showBackup } from './backups.js';
 import { attachmentAction, createAttachment, deleteAttachment, listAttachmentsDetail, listAttachmentsSummary, showAttachment, updateAttachment } from './attachments.js';
 import type { CinderHandler } from './env.js';
@@ -43,6 +44,19 @@ export function cinderRouter(): Router<CinderHandler> {
     .add('GET', '/volumes/{id}/metadata/{key}', volMeta.show)
     .add('PUT', '/volumes/{id}/metadata/{key}', volMeta.updateKey)
     .add('DELETE', '/volumes/{id}/metadata/{key}', volMeta.remove)
+    .add('GET', '/group_types', since('3.11', listGroupTypes))
+    .add('POST', '/group_types', since('3.11', createGroupType))
+    .add('GET', '/groups', since('3.13', listGroups))
+    .add('GET', '/groups/detail', since('3.13', listGroups))
+    .add('POST', '/groups', since('3.13', createGroup))
+    .add('GET', '/groups/{id}', since('3.13', showGroup))
+    .add('PUT', '/groups/{id}', since('3.13', updateGroup))
+    .add('POST', '/groups/{id}/action', since('3.13', groupAction))
+    .add('GET', '/group_snapshots', since('3.14', listGroupSnapshots))
+    .add('GET', '/group_snapshots/detail', since('3.14', listGroupSnapshots))
+    .add('POST', '/group_snapshots', since('3.14', createGroupSnapshot))
+    .add('GET', '/group_snapshots/{id}', since('3.14', showGroupSnapshot))
+    .add('DELETE', '/group_snapshots/{id}', since('3.14', deleteGroupSnapshot))
     .add('GET', '/backups', listBackupsSummary)
     .add('GET', '/backups/detail', listBackupsDetail)
     .add('POST', '/backups', createBackup)

@@ -9,7 +9,7 @@ import type { StatsRecorder } from './stats.js';
  * notices through the object's generation and does nothing.
  */
 
-export type ObjectKind = 'volume' | 'snapshot' | 'backup';
+export type ObjectKind = 'volume' | 'snapshot' | 'backup' | 'group' | 'group_snapshot';
 
 export interface Tracked {
   id: string;
@@ -66,7 +66,7 @@ export class Lifecycle {
 
   private schedule(p: Parked): void {
     if (this.stopped || p.obj.generation !== p.generation) return;
-    if (p.kind !== 'backup' && this.faults.isStuck(p.kind === 'volume' ? 'volumes' : 'snapshots', p.obj.status)) {
+    if ((p.kind === 'volume' || p.kind === 'snapshot') && this.faults.isStuck(p.kind === 'volume' ? 'volumes' : 'snapshots', p.obj.status)) {
       this.stats.fault('stuck');
       this.parked.push(p);
       return;

@@ -54,6 +54,7 @@ export function usageOf(env: Env, projectId: string): Record<string, number> {
     u[`snapshots_${tname}`] = (u[`snapshots_${tname}`] ?? 0) + 1;
     u[`gigabytes_${tname}`] = (u[`gigabytes_${tname}`] ?? 0) + s.size;
   }
+  for (const g of env.store.groups.values()) if (g.projectId === projectId) u.groups = (u.groups ?? 0) + 1;
   for (const b of env.store.backups.values()) {
     if (b.projectId !== projectId) continue;
     u.backups = (u.backups ?? 0) + 1;

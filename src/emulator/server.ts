@@ -20,6 +20,7 @@ import { StatsRecorder } from './stats.js';
 import { Store } from './state.js';
 import type { EmulatorOptions, RunningEmulator } from './types.js';
 import { installTypes } from './volume-types.js';
+import { installGroupTypes } from './groups.js';
 
 /** Builds the emulator's state and serves Cinder (and, when asked, Keystone) on node:http. */
 
@@ -70,6 +71,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const faults = new FaultEngine(opts.faults);
   const store = new Store();
   installTypes(store, opts.volumeTypes);
+  installGroupTypes(store);
   const projectId = opts.projectId ?? DEFAULT_PROJECT_ID;
   const users = opts.users ?? [DEFAULT_USER];
   const env: Env = {

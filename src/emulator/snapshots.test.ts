@@ -72,7 +72,7 @@ describe('snapshots', () => {
     const busy = await cinder.del(`/snapshots/${created.body.snapshot.id}`);
     expect(busy.status).toBe(400);
     expect(busy.body.badRequest.message).toBe(
-      'Invalid snapshot: Volume Snapshot status must be available or error and must not be part of a group.',
+      'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.',
     );
     await cinder.waitStatus('snapshots', created.body.snapshot.id, 'available');
     const r = await cinder.del(`/snapshots/${created.body.snapshot.id}`);

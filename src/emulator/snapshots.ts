@@ -173,10 +173,8 @@ function beginSnapshotDelete(env: Env, s: SnapshotRecord): void {
 
 export function deleteSnapshot(req: ApiRequest, ctx: CinderContext, env: Env): ApiResponse {
   const s = getSnapshot(env, ctx, req.params.id ?? '');
-  if (s.status !== 'available' && s.status !== 'error') {
-    throw badRequest(
-      'Invalid snapshot: Volume Snapshot status must be available or error and must not be part of a group.',
-    );
+  if ((s.status !== 'available' && s.status !== 'error') || s.groupSnapshotId) {
+    throw badRequest('Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
   }
   beginSnapshotDelete(env, s);
   return emptyHtml(202);

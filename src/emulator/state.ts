@@ -30,6 +30,8 @@ export interface VolumeRecord {
   filePath: string | null;
   /** Bumped on every status change so a delayed transition can tell it was overtaken. */
   generation: number;
+  /** The generic volume group it is in (3.13). */
+  groupId?: string | null;
 }
 
 export interface SnapshotRecord {
@@ -47,6 +49,8 @@ export interface SnapshotRecord {
   seq: number;
   filePath: string | null;
   generation: number;
+  /** The group snapshot it was cut in (3.14): Cinder deletes it only with that. */
+  groupSnapshotId?: string | null;
 }
 
 export interface BackupRecord {
@@ -71,6 +75,43 @@ export interface BackupRecord {
   seq: number;
   /** A copy of the volume's data (local backend), kept under the state dir. */
   filePath: string | null;
+  generation: number;
+}
+
+export interface GroupTypeRecord {
+  id: string;
+  name: string;
+  isPublic: boolean;
+  groupSpecs: Record<string, string>;
+}
+
+export interface GroupRecord {
+  id: string;
+  projectId: string;
+  name: string | null;
+  description: string | null;
+  /** creating | available | updating | deleting | error */
+  status: string;
+  groupTypeId: string;
+  volumeTypeIds: string[];
+  availabilityZone: string;
+  createdAt: number;
+  updatedAt: number | null;
+  seq: number;
+  generation: number;
+}
+
+export interface GroupSnapshotRecord {
+  id: string;
+  projectId: string;
+  groupId: string;
+  name: string | null;
+  description: string | null;
+  /** creating | available | deleting | error */
+  status: string;
+  createdAt: number;
+  updatedAt: number | null;
+  seq: number;
   generation: number;
 }
 
@@ -103,6 +144,9 @@ export class Store {
   readonly volumes = new Map<string, VolumeRecord>();
   readonly snapshots = new Map<string, SnapshotRecord>();
   readonly backups = new Map<string, BackupRecord>();
+  readonly groupTypes = new Map<string, GroupTypeRecord>();
+  readonly groups = new Map<string, GroupRecord>();
+  readonly groupSnapshots = new Map<string, GroupSnapshotRecord>();
   /** Read freely; change only through addAttachment/removeAttachment (they keep the per-volume index). */
   readonly attachments = new Map<string, AttachmentRecord>();
   private readonly attachmentsByVolume = new Map<string, Map<string, AttachmentRecord>>();

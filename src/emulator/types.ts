@@ -57,7 +57,7 @@ export interface FaultConfig extends RouteFaults {
 }
 
 export interface TransitionRecord {
-  kind: 'volume' | 'snapshot' | 'backup' | 'attachment';
+  kind: 'volume' | 'snapshot' | 'backup' | 'group' | 'group_snapshot' | 'attachment';
   id: string;
   /** null when the object was created. */
   from: string | null;

@@ -79,7 +79,7 @@ export function volumeDetail(
   };
   if (ctx.isAdmin) out.migration_status = null;
   const mv = ctx.version;
-  if (atLeast(mv, '3.13')) out.group_id = null;
+  if (atLeast(mv, '3.13')) out.group_id = v.groupId ?? null;
   if (ctx.isAdmin && atLeast(mv, '3.21')) out.provider_id = null;
   if (atLeast(mv, '3.48')) {
     out.shared_targets = false;
@@ -116,7 +116,7 @@ export function snapshotView(s: SnapshotRecord, ctx: CinderContext, extended: bo
     metadata: { ...s.metadata },
   };
   const mv = ctx.version;
-  if (atLeast(mv, '3.14')) out.group_snapshot_id = null;
+  if (atLeast(mv, '3.14')) out.group_snapshot_id = s.groupSnapshotId ?? null;
   if (atLeast(mv, '3.41')) out.user_id = s.userId;
   if (atLeast(mv, '3.65')) out.consumes_quota = true;
   if (extended) {

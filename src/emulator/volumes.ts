@@ -44,8 +44,9 @@ export function volumeListSpec(req: ApiRequest, ctx: CinderContext, env: Env, co
         case 'bootable':
           return v.bootable;
         case 'migration_status':
-        case 'group_id':
           return null;
+        case 'group_id':
+          return v.groupId ?? null;
         case 'availability_zone':
           return v.availabilityZone;
         case 'size':
@@ -279,7 +280,7 @@ export function deleteVolume(req: ApiRequest, ctx: CinderContext, env: Env): Api
   const v = getVolume(env, ctx, req.params.id ?? '');
   const cascade = boolFromString(req.query.get('cascade') ?? 'false');
   const snapshots = env.store.snapshotsOf(v.id);
-  if (!DELETABLE.includes(v.status) || env.store.attachmentsOf(v.id).length > 0) throw badRequest(DELETE_REFUSED);
+  if (!DELETABLE.includes(v.status) || env.store.attachmentsOf(v.id).length > 0 || v.groupId) throw badRequest(DELETE_REFUSED);
   if (snapshots.length > 0) {
     if (!cascade) throw badRequest(DELETE_REFUSED);
     const busy = snapshots.find((s) => s.status !== 'available' && s.status !== 'error');

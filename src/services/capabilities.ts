@@ -4,7 +4,7 @@
  */
 export type Mode = 'controller' | 'node' | 'all';
 
-export const PLUGIN_CAPABILITIES_CONTROLLER = ['CONTROLLER_SERVICE', 'VOLUME_ACCESSIBILITY_CONSTRAINTS'] as const;
+export const PLUGIN_CAPABILITIES_CONTROLLER = ['CONTROLLER_SERVICE', 'VOLUME_ACCESSIBILITY_CONSTRAINTS', 'GROUP_CONTROLLER_SERVICE'] as const;
 export const PLUGIN_EXPANSION = ['ONLINE', 'OFFLINE'] as const;
 
 /** ControllerServiceCapability.RPC.Type values implemented by services/controller. */
@@ -27,6 +27,9 @@ export const CONTROLLER_CAPABILITIES: readonly string[] = [
   // csi-sanity v5.3.1 this driver is tested with fails a plugin that lists a capability it does
   // not know, and no Kubernetes component calls GetSnapshot yet.
 ];
+
+/** GroupControllerServiceCapability.RPC.Type values implemented by services/controller (group-snapshots.ts). */
+export const GROUP_CONTROLLER_CAPABILITIES = ['CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT'] as const;
 
 /** NodeServiceCapability.RPC.Type values implemented by services/node. */
 export const NODE_CAPABILITIES = ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS', 'EXPAND_VOLUME', 'VOLUME_CONDITION', 'SINGLE_NODE_MULTI_WRITER'] as const;

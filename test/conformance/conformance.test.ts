@@ -52,6 +52,8 @@ function conf(name: string, fn: () => Promise<void>, timeoutMs = 60_000): void {
 const COVERAGE: Record<string, string> = {
   'plugin:CONTROLLER_SERVICE': 'CreateVolume is idempotent (10 repeats, one Cinder volume)',
   'plugin:VOLUME_ACCESSIBILITY_CONSTRAINTS': 'CreateVolume honours accessibility_requirements and reports the zone',
+  'plugin:GROUP_CONTROLLER_SERVICE': 'GroupControllerGetCapabilities lists the group snapshot RPCs',
+  'group:CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT': 'a VolumeGroupSnapshot of two volumes: one Cinder group snapshot for 10 repeats, members restorable and deleted only with it, nothing left',
   'expansion:ONLINE': 'ControllerExpandVolume then NodeExpandVolume grow a mounted xfs volume online (10 repeats each)',
   'expansion:OFFLINE': 'ControllerExpandVolume on an unpublished volume (offline), then staging sees the new size',
   'controller:CREATE_DELETE_VOLUME': 'DeleteVolume is idempotent (10 repeats)',
@@ -758,12 +760,51 @@ describe.skipIf(!isRoot)('CSI conformance (driver in all mode + second node plug
     });
   });
 
+  describe('group snapshots', () => {
+    const gctl = () => h.all.groups;
+    conf('GroupControllerGetCapabilities lists the group snapshot RPCs', async () => {
+      const caps = await call(gctl(), 'GroupControllerGetCapabilities', {});
+      expect((caps.capabilities as any[]).map((c) => c.rpc.type)).toEqual(['CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT']);
+      expect((await status(gctl(), 'CreateVolumeGroupSnapshot', { source_volume_ids: ['x'] })).code).toBe(Code.INVALID_ARGUMENT);
+      expect((await status(gctl(), 'GetVolumeGroupSnapshot', { group_snapshot_id: '00000000-0000-4000-8000-000000000000' })).code).toBe(Code.NOT_FOUND);
+      await call(gctl(), 'DeleteVolumeGroupSnapshot', { group_snapshot_id: '00000000-0000-4000-8000-000000000000' });
+    });
+
+    conf('a VolumeGroupSnapshot of two volumes: one Cinder group snapshot for 10 repeats, members restorable and deleted only with it, nothing left', async () => {
+      const a = await createVolume(h, uniqueName('conf-vgs-a'), { capacity_range: { required_bytes: String(GiB) }, volume_capabilities: [mountCap()] });
+      const b = await createVolume(h, uniqueName('conf-vgs-b'), { capacity_range: { required_bytes: String(GiB) }, volume_capabilities: [mountCap()] });
+      const name = uniqueName('conf-vgs');
+      const req = { name, source_volume_ids: [a.volume_id, b.volume_id], parameters: { groupType: 'csi-group' } };
+      const ids = new Set<string>();
+      let gs: any;
+      for (let i = 0; i < REPEAT; i++) {
+        gs = (await call(gctl(), 'CreateVolumeGroupSnapshot', req)).group_snapshot;
+        ids.add(gs.group_snapshot_id);
+      }
+      expect(ids.size).toBe(1);
+      expect(gs.ready_to_use).toBe(true);
+      expect((gs.snapshots as any[]).map((s) => s.source_volume_id).sort()).toEqual([a.volume_id, b.volume_id].sort());
+      const member = gs.snapshots[0];
+      expect(member.group_snapshot_id).toBe(gs.group_snapshot_id);
+      expect((await call(gctl(), 'GetVolumeGroupSnapshot', { group_snapshot_id: gs.group_snapshot_id })).group_snapshot).toEqual(gs);
+      const restore = await createVolume(h, uniqueName('conf-vgs-restore'), { capacity_range: { required_bytes: String(GiB) }, volume_capabilities: [mountCap()], volume_content_source: { snapshot: { snapshot_id: member.snapshot_id } } });
+      expect(restore.content_source?.snapshot?.snapshot_id).toBe(member.snapshot_id);
+      expect((await status(ctl(), 'DeleteSnapshot', { snapshot_id: member.snapshot_id })).code).toBe(Code.FAILED_PRECONDITION);
+      // The members' volumes are in no group: they can be deleted once the group snapshot is.
+      for (let i = 0; i < REPEAT; i++) await call(gctl(), 'DeleteVolumeGroupSnapshot', { group_snapshot_id: gs.group_snapshot_id });
+      expect((await cinderList(h, 'snapshots')).filter((s) => s.group_snapshot_id)).toEqual([]);
+      for (const v of [a, b, restore]) await discardVolume(h, v.volume_id);
+    });
+  });
+
   describe('coverage', () => {
     conf('every advertised capability is exercised by a passing case, and only those', async () => {
       const plugin = await call(h.all.identity, 'GetPluginCapabilities', {});
       const controller = await call(ctl(), 'ControllerGetCapabilities', {});
       const node = await call(h.nodeA.client, 'NodeGetCapabilities', {});
+      const groups = await call(h.all.groups, 'GroupControllerGetCapabilities', {});
       const advertised = [
+        ...(groups.capabilities as any[]).map((c) => `group:${c.rpc.type}`),
         ...(plugin.capabilities as any[]).map((c) => (c.service ? `plugin:${c.service.type}` : `expansion:${c.volume_expansion.type}`)),
         ...(controller.capabilities as any[]).map((c) => `controller:${c.rpc.type}`),
         ...(node.capabilities as any[]).map((c) => `node:${c.rpc.type}`),

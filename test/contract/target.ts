@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HttpCinderClient, type CinderClientConfig, type ClientDeps } from '../../src/cinder/index.js';
+import { SEED_GROUP_TYPE } from '../../src/emulator/groups.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { setQuota } from '../helpers/cinder-quota.js';
 
@@ -39,6 +40,8 @@ export interface ContractTarget {
    * (an RBD-only backend).
    */
   retypeTypes: { base: string; sameSpecs: string; otherSpecs: string };
+  /** A public group type for group snapshots (the real harness creates CINDER_GROUP_TYPE). */
+  groupType: string;
   /** The target runs a backup service (the real harness's cinder-backup, CINDER_BACKUP_SERVICE=1). */
   backups: boolean;
   /** Unique prefix of this run's object names. */
@@ -101,6 +104,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
       serverMaxVersion: process.env.CINDER_MAX_MICROVERSION ?? '3.70',
       retypeTypes: { base: process.env.CINDER_VOLUME_TYPE ?? '', sameSpecs: process.env.CINDER_RETYPE_SAME_SPECS_TYPE ?? '', otherSpecs: process.env.CINDER_RETYPE_OTHER_SPECS_TYPE ?? '' },
       backups: process.env.CINDER_BACKUP_SERVICE === '1',
+      groupType: process.env.CINDER_GROUP_TYPE ?? '',
       runId,
     };
     if (variant === 'noauth') {
@@ -187,6 +191,7 @@ export async function buildTarget(variant: Variant, kind: TargetKind = 'emulator
     serverMaxVersion: '3.70',
     retypeTypes: { base: 'iscsi', sameSpecs: 'iscsi-gold', otherSpecs: 'iscsi-tier2' },
     backups: true,
+    groupType: SEED_GROUP_TYPE,
     runId,
     teardown: async () => {
       closeAll();

@@ -214,6 +214,41 @@ export class FakeCinder implements CinderClient {
     this.backups.delete(id);
   }
 
+  // Groups are not modelled here: group snapshots are tested over the emulator (test/controller).
+  createGroup(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  getGroup(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  listAllGroups(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  updateGroup(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  deleteGroup(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  createGroupSnapshot(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  getGroupSnapshot(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  listAllGroupSnapshots(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  deleteGroupSnapshot(): never {
+    throw new Error('FakeCinder does not model groups');
+  }
+  async setSnapshotMetadata(id: string, metadata: Record<string, string>): Promise<void> {
+    this.enter('setSnapshotMetadata');
+    const s = this.snapshots.get(id);
+    if (!s) throw notFound();
+    Object.assign(s.metadata, metadata);
+  }
+
   async createAttachment(r: Parameters<CinderClient['createAttachment']>[0]): Promise<Attachment> {
     this.enter('createAttachment');
     const a: Attachment = {

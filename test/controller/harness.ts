@@ -1,3 +1,10 @@
+import type { CreateVolumeGroupSnapshotRequest__Output } from '../../src/generated/csi/v1/CreateVolumeGroupSnapshotRequest.js';
+import type { CreateVolumeGroupSnapshotResponse } from '../../src/generated/csi/v1/CreateVolumeGroupSnapshotResponse.js';
+import type { DeleteVolumeGroupSnapshotRequest__Output } from '../../src/generated/csi/v1/DeleteVolumeGroupSnapshotRequest.js';
+import type { GetVolumeGroupSnapshotRequest__Output } from '../../src/generated/csi/v1/GetVolumeGroupSnapshotRequest.js';
+import type { GetVolumeGroupSnapshotResponse } from '../../src/generated/csi/v1/GetVolumeGroupSnapshotResponse.js';
+import type { GroupControllerGetCapabilitiesResponse } from '../../src/generated/csi/v1/GroupControllerGetCapabilitiesResponse.js';
+import { groupControllerRpcs } from '../../src/csi/group-controller.js';
 import { randomBytes } from 'node:crypto';
 import { MemoryRegistry } from '../fakes/memory-registry.js';
 import { HttpCinderClient } from '../../src/cinder/client.js';
@@ -69,6 +76,10 @@ export interface Rpcs {
   ControllerExpandVolume: H<ControllerExpandVolumeRequest__Output, ControllerExpandVolumeResponse>;
   ControllerGetVolume: H<ControllerGetVolumeRequest__Output, ControllerGetVolumeResponse>;
   ControllerModifyVolume: H<ControllerModifyVolumeRequest__Output, object>;
+  CreateVolumeGroupSnapshot: H<CreateVolumeGroupSnapshotRequest__Output, CreateVolumeGroupSnapshotResponse>;
+  DeleteVolumeGroupSnapshot: H<DeleteVolumeGroupSnapshotRequest__Output, object>;
+  GetVolumeGroupSnapshot: H<GetVolumeGroupSnapshotRequest__Output, GetVolumeGroupSnapshotResponse>;
+  GroupControllerGetCapabilities: H<object, GroupControllerGetCapabilitiesResponse>;
 }
 
 export interface Harness {
@@ -133,7 +144,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       ignoreVolumeAz: o.ignoreVolumeAz ?? false,
       log,
     });
-    return controllerRpcs(operations) as unknown as Rpcs & Record<string, ControllerHandler>;
+    // The GroupController's RPCs ride along: they run wherever the controller runs.
+    return { ...controllerRpcs(operations), ...groupControllerRpcs(operations) } as unknown as Rpcs & Record<string, ControllerHandler>;
   };
   const rpc = build();
   const client = clients[0] as HttpCinderClient;

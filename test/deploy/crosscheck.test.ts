@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAGS, parseCli } from '../../src/cli/args.js';
-import { CONTROLLER_CAPABILITIES } from '../../src/services/capabilities.js';
+import { CONTROLLER_CAPABILITIES, PLUGIN_CAPABILITIES_CONTROLLER } from '../../src/services/capabilities.js';
 import { DRIVER_NAME } from '../../src/util/package-info.js';
 import { FS_TYPES } from '../../src/host/filesystem.js';
+import { parseGroupSnapshotParameters } from '../../src/services/controller/group-snapshots.js';
 import { parseSnapshotParameters, parseVolumeParameters } from '../../src/services/controller/parameters.js';
 import {
   argMap,
@@ -198,6 +199,11 @@ describe('sidecar arguments', () => {
     expect(args('csi-resizer').get('feature-gates')).toBe('VolumeAttributesClass=true');
   });
 
+  it('csi-snapshotter: the CSIVolumeGroupSnapshot gate, as the plugin serves the GroupController', () => {
+    expect(PLUGIN_CAPABILITIES_CONTROLLER).toContain('GROUP_CONTROLLER_SERVICE');
+    expect(args('csi-snapshotter').get('feature-gates')).toBe('CSIVolumeGroupSnapshot=true');
+  });
+
   it.each(['csi-attacher', 'csi-resizer', 'csi-snapshotter'])('%s: leader election and a timeout of at least a minute', (name) => {
     const a = args(name);
     expect(a.has('leader-election')).toBe(true);
@@ -217,6 +223,16 @@ describe('StorageClass and VolumeSnapshotClass parameters are ones the controlle
     expect(sc.volumeBindingMode).toBe('WaitForFirstConsumer');
     const fs = sc.parameters?.['csi.storage.k8s.io/fstype'];
     if (fs !== undefined) expect(FS_TYPES).toContain(fs);
+  });
+
+  it('the example VolumeGroupSnapshotClass is accepted, and its VolumeGroupSnapshot selects the example PVC', () => {
+    const [cls] = ofKind(ex, 'VolumeGroupSnapshotClass');
+    expect(parseGroupSnapshotParameters(pluginParams(cls?.parameters)).groupType).toBeTruthy();
+    const [vgs] = ofKind(ex, 'VolumeGroupSnapshot');
+    expect(vgs?.spec.volumeGroupSnapshotClassName).toBe(cls?.metadata.name);
+    const labels = vgs?.spec.source.selector.matchLabels as Record<string, string>;
+    const selected = ofKind(ex, 'PersistentVolumeClaim').filter((p) => Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v));
+    expect(selected.map((p) => p.metadata.name)).toEqual(['data']);
   });
 
   it('a snapshot class and a backup class, both accepted by the controller', () => {

@@ -71,6 +71,10 @@ const NEEDS: Need[] = [
   { sidecar: 'snapshotter', group: 'snapshot.storage.k8s.io', resource: 'volumesnapshotclasses', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
   { sidecar: 'snapshotter', group: 'snapshot.storage.k8s.io', resource: 'volumesnapshotcontents', verbs: ['create', 'get', 'list', 'watch', 'update', 'patch'], scope: 'cluster' },
   { sidecar: 'snapshotter', group: 'snapshot.storage.k8s.io', resource: 'volumesnapshotcontents/status', verbs: ['update', 'patch'], scope: 'cluster' },
+  // VolumeGroupSnapshots: the sidecar's CSIVolumeGroupSnapshot gate is on (20-controller.yaml).
+  { sidecar: 'snapshotter', group: 'groupsnapshot.storage.k8s.io', resource: 'volumegroupsnapshotclasses', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
+  { sidecar: 'snapshotter', group: 'groupsnapshot.storage.k8s.io', resource: 'volumegroupsnapshotcontents', verbs: ['get', 'list', 'watch', 'update', 'patch'], scope: 'cluster' },
+  { sidecar: 'snapshotter', group: 'groupsnapshot.storage.k8s.io', resource: 'volumegroupsnapshotcontents/status', verbs: ['update', 'patch'], scope: 'cluster' },
   LEASES('snapshotter'),
 ];
 

@@ -10,11 +10,44 @@ import { DEPLOY_DIR, EXAMPLES_DIR, examples, topLevel, yamlFiles, type K8sObject
  * The VolumeSnapshot kinds are CRDs (kubernetes-csi/external-snapshotter); no package of the
  * kubernetes-models family ships their schemas and the CRDs are not vendored here (they are a
  * cluster add-on), so those objects are checked structurally below against the v1 API of
- * snapshot.storage.k8s.io, and their metadata against the real ObjectMeta schema.
+ * snapshot.storage.k8s.io (and the group snapshot kinds against groupsnapshot.storage.k8s.io/
+ * v1beta1), and their metadata against the real ObjectMeta schema.
  */
 const all: LoadedDoc[] = [...topLevel(), ...examples()];
 
 const SNAPSHOT_API = 'snapshot.storage.k8s.io/v1';
+/** VolumeGroupSnapshots: beta in external-snapshotter v8.2+ (client/apis/volumegroupsnapshot/v1beta1). */
+const GROUP_SNAPSHOT_API = 'groupsnapshot.storage.k8s.io/v1beta1';
+
+function checkGroupSnapshotKind(o: K8sObject): string[] {
+  const problems: string[] = [...unknownFieldsAs(o.metadata, 'ObjectMeta', 'metadata')];
+  const allowed = (obj: Record<string, unknown>, keys: string[], at: string): void => {
+    for (const k of Object.keys(obj)) if (!keys.includes(k)) problems.push(`${at}${k}: unknown field`);
+  };
+  if (o.kind === 'VolumeGroupSnapshotClass') {
+    allowed(o, ['apiVersion', 'kind', 'metadata', 'driver', 'parameters', 'deletionPolicy'], '');
+    if (typeof o.driver !== 'string' || o.driver === '') problems.push('driver: required string');
+    if (!['Delete', 'Retain'].includes(o.deletionPolicy)) problems.push('deletionPolicy: must be Delete or Retain');
+    if (o.parameters !== undefined && !Object.values(o.parameters as object).every((x) => typeof x === 'string')) problems.push('parameters: must map strings to strings');
+  } else if (o.kind === 'VolumeGroupSnapshot') {
+    allowed(o, ['apiVersion', 'kind', 'metadata', 'spec'], '');
+    const spec = o.spec ?? {};
+    allowed(spec, ['source', 'volumeGroupSnapshotClassName'], 'spec.');
+    const source = spec.source ?? {};
+    const keys = Object.keys(source);
+    if (keys.length !== 1 || !['selector', 'volumeGroupSnapshotContentName'].includes(keys[0] ?? '')) {
+      problems.push('spec.source: exactly one of selector, volumeGroupSnapshotContentName');
+    } else if (keys[0] === 'selector') {
+      const sel = source.selector ?? {};
+      allowed(sel, ['matchLabels', 'matchExpressions'], 'spec.source.selector.');
+      if (sel.matchLabels !== undefined && !Object.values(sel.matchLabels as object).every((x) => typeof x === 'string')) problems.push('spec.source.selector.matchLabels: must map strings to strings');
+    }
+    if (spec.volumeGroupSnapshotClassName !== undefined && typeof spec.volumeGroupSnapshotClassName !== 'string') problems.push('spec.volumeGroupSnapshotClassName: must be a string');
+  } else {
+    problems.push(`unexpected kind ${o.kind}`);
+  }
+  return problems;
+}
 
 /** snapshot.storage.k8s.io/v1 (external-snapshotter client/apis/volumesnapshot/v1/types.go). */
 function checkSnapshotKind(o: K8sObject): string[] {
@@ -67,6 +100,10 @@ describe('deploy manifests parse and validate against the Kubernetes schemas', (
     expect(typeof o.metadata?.name, 'metadata.name').toBe('string');
     if (o.apiVersion === SNAPSHOT_API) {
       expect(checkSnapshotKind(o)).toEqual([]);
+      return;
+    }
+    if (o.apiVersion === GROUP_SNAPSHOT_API) {
+      expect(checkGroupSnapshotKind(o)).toEqual([]);
       return;
     }
     expect(hasModel(o), `a schema for ${typeKey(o)}`).toBe(true);

@@ -95,6 +95,8 @@ VOLUME_TYPE=tgt-iscsi
 RBD_VOLUME_TYPE=rbd
 RBD_MULTIATTACH_VOLUME_TYPE=rbd-multiattach
 RETYPE_SAME_SPECS_TYPE=tgt-iscsi-gold
+# a public group type for VolumeGroupSnapshots (Cinder has none usable by default; admins create them)
+GROUP_TYPE=csi-group
 RETYPE_OTHER_SPECS_TYPE=tgt-iscsi-tier2
 [ "$PRIMARY_BACKEND" = rbd ] && VOLUME_TYPE=$RBD_VOLUME_TYPE
 T0=$EPOCHREALTIME
@@ -683,6 +685,8 @@ if has_backend rbd; then
   create_type "$RBD_VOLUME_TYPE" "Ceph RBD (test/real-ceph)" '{"volume_backend_name":"rbd"}'
   create_type "$RBD_MULTIATTACH_VOLUME_TYPE" "Ceph RBD, multiattach" '{"volume_backend_name":"rbd","multiattach":"<is> True"}'
 fi
+admin_call "creating group type $GROUP_TYPE" POST /group_types "{\"group_type\":{\"name\":\"$GROUP_TYPE\",\"is_public\":true}}"
+case "$CODE" in 200|202) ;; *) die_api "creating group type $GROUP_TYPE failed ($CODE)" ;; esac
 # Several backends: the scheduler would spread untyped volumes (type __DEFAULT__) over them by
 # free capacity; pinning __DEFAULT__ keeps them where they land with the primary backend alone.
 if [ "$BACKEND" != "$PRIMARY_BACKEND" ]; then
@@ -715,6 +719,7 @@ CINDER_URL="http://$HOST:$CINDER_PORT"
   echo "export CINDER_VOLUME_TYPE='$VOLUME_TYPE'"
   echo "export CINDER_RETYPE_SAME_SPECS_TYPE='$RETYPE_SAME_SPECS_TYPE'"
   echo "export CINDER_RETYPE_OTHER_SPECS_TYPE='$RETYPE_OTHER_SPECS_TYPE'"
+  echo "export CINDER_GROUP_TYPE='$GROUP_TYPE'"
   echo "export CINDER_LOG_DIR='$RC_DIR/cinder/log'"
   if [ "$USE_BACKUP" = 1 ]; then
     echo "# cinder-backup runs (POSIX driver): backup chunks and metadata land under CINDER_BACKUP_DIR"

@@ -16,6 +16,7 @@ import type { DeleteVolumeRequest__Output } from '../../src/generated/csi/v1/Del
 import type { VolumeCapability__Output } from '../../src/generated/csi/v1/VolumeCapability.js';
 import type { Logger } from '../../src/log/logger.js';
 import { controllerRpcs } from '../../src/csi/controller.js';
+import { groupControllerRpcs } from '../../src/csi/group-controller.js';
 import { mapError } from '../../src/csi/error-map.js';
 import { Code } from '../../src/csi/status-codes.js';
 import { createControllerOperations } from '../../src/services/controller/index.js';
@@ -118,17 +119,16 @@ interface Rpcs {
 }
 
 /** The controller's RPCs over a client of the real Cinder, as a cluster of its own. */
-function controllerOver(c: HttpCinderClient, log: Logger): ReturnType<typeof controllerRpcs> {
-  return controllerRpcs(
-    createControllerOperations({
-      cinder: c,
-      waiter: createControllerWaiters(c, { log }),
-      clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
-      registry: new MemoryRegistry(),
-      ignoreVolumeAz: true,
-      log,
-    }),
-  );
+function controllerOver(c: HttpCinderClient, log: Logger): ReturnType<typeof controllerRpcs> & ReturnType<typeof groupControllerRpcs> {
+  const operations = createControllerOperations({
+    cinder: c,
+    waiter: createControllerWaiters(c, { log }),
+    clusterId: `real-tier-${randomBytes(3).toString('hex')}`,
+    registry: new MemoryRegistry(),
+    ignoreVolumeAz: true,
+    log,
+  });
+  return { ...controllerRpcs(operations), ...groupControllerRpcs(operations) };
 }
 
 describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/real-cinder)`, () => {
@@ -480,6 +480,70 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
       }
     },
     240_000,
+  );
+
+  it(
+    'volume group snapshots: two volumes (one attached) cut together, a member restored, everything deleted with nothing left in Cinder',
+    async (t) => {
+      const e = need();
+      const groupType = e.opt('CINDER_GROUP_TYPE');
+      if (!groupType) t.skip();
+      const log = capture.log;
+      const c = new HttpCinderClient(clientConfig(e), { log });
+      const rpc = controllerOver(c, log) as unknown as Record<string, H<unknown, any>>;
+      try {
+        const ids: string[] = [];
+        for (const n of ['a', 'b']) {
+          const cv = await rpc.CreateVolume!(
+            { name: `pvc-real-vgs-${n}-${randomBytes(4).toString('hex')}`, capacity_range: { required_bytes: String(GiB), limit_bytes: '0' }, volume_capabilities: [mountCap()], parameters: { type: e.get('CINDER_VOLUME_TYPE') } },
+            ctx(log),
+          );
+          ids.push(cv.volume.volume_id as string);
+          volumes.add(cv.volume.volume_id as string);
+        }
+        const nodeId = formatNodeId({ nodeName: NODE, ip: '127.0.0.1', iqn: INITIATOR, publicKey: generateNodeKeyPair().publicKey });
+        await rpc.ControllerPublishVolume!({ volume_id: ids[1], node_id: nodeId, volume_capability: mountCap(), readonly: false, volume_context: {} }, ctx(log));
+        const name = `vgs-real-${randomBytes(4).toString('hex')}`;
+        const req = { name, source_volume_ids: ids, parameters: { groupType } };
+        const first = await rpc.CreateVolumeGroupSnapshot!(req, ctx(log));
+        const gs = first.group_snapshot;
+        expect(gs.ready_to_use).toBe(true);
+        expect((gs.snapshots as any[]).map((s) => s.source_volume_id).sort()).toEqual([...ids].sort());
+        expect((await rpc.CreateVolumeGroupSnapshot!(req, ctx(log))).group_snapshot.group_snapshot_id).toBe(gs.group_snapshot_id);
+        // The volumes left the transient group at once: the attached one detaches, both could be deleted.
+        for (const id of ids) expect((await c.getVolume(id)).groupId).toBeUndefined();
+        const member = gs.snapshots[0];
+        const restored = await rpc.CreateVolume!(
+          {
+            name: `pvc-real-vgs-r-${randomBytes(4).toString('hex')}`,
+            capacity_range: { required_bytes: String(GiB), limit_bytes: '0' },
+            volume_capabilities: [mountCap()],
+            parameters: { type: e.get('CINDER_VOLUME_TYPE') },
+            volume_content_source: { type: 'snapshot', snapshot: { snapshot_id: member.snapshot_id } },
+          },
+          ctx(log),
+        );
+        volumes.add(restored.volume.volume_id as string);
+        expect(restored.volume.content_source.snapshot.snapshot_id).toBe(member.snapshot_id);
+        const refused = await rpc.DeleteSnapshot!({ snapshot_id: member.snapshot_id }, ctx(log)).then(() => Code.OK, (err: unknown) => mapError(err).code);
+        expect(refused).toBe(Code.FAILED_PRECONDITION);
+
+        await rpc.DeleteVolumeGroupSnapshot!({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: [] }, ctx(log));
+        await rpc.DeleteVolumeGroupSnapshot!({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: [] }, ctx(log));
+        const gone = await rpc.GetVolumeGroupSnapshot!({ group_snapshot_id: gs.group_snapshot_id }, ctx(log)).then(() => Code.OK, (err: unknown) => mapError(err).code);
+        expect(gone).toBe(Code.NOT_FOUND);
+        expect((await c.listAllGroups()).filter((g) => g.name === name || g.name === `vgs-${gs.group_snapshot_id}`)).toEqual([]);
+        expect((await c.listAllSnapshots()).filter((s) => s.groupSnapshotId === gs.group_snapshot_id)).toEqual([]);
+        await rpc.ControllerUnpublishVolume!({ volume_id: ids[1], node_id: nodeId }, ctx(log));
+        for (const id of [...ids, restored.volume.volume_id as string]) {
+          await rpc.DeleteVolume!({ volume_id: id }, ctx(log));
+          volumes.delete(id);
+        }
+      } finally {
+        c.close();
+      }
+    },
+    T,
   );
 
   it(

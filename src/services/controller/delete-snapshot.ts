@@ -1,4 +1,5 @@
 import { isBadRequest, isNotFound } from '../../cinder/errors.js';
+import type { Snapshot } from '../../cinder/types.js';
 import type { BatchedWaiter } from '../../cinder/waiter.js';
 import type { RpcContext } from '../../util/context.js';
 import { aborted, errorMessage, failedPrecondition, internal } from '../../util/errors.js';
@@ -13,7 +14,8 @@ import { waitWithin } from './wait.js';
  * deadline, INTERNAL on `error_deleting`); one Cinder is still busy with (`creating`, and a
  * backup being `restoring`) is waited for first, as Cinder refuses to delete it then. A backup
  * that a later incremental backup depends on is FAILED_PRECONDITION: Cinder keeps it until the
- * incremental ones are deleted.
+ * incremental ones are deleted. A snapshot cut in a group snapshot is FAILED_PRECONDITION too:
+ * Cinder deletes it only with its group snapshot (group-snapshots.ts).
  */
 export function deleteSnapshotHandler(d: HandlerDeps) {
   return async (csiId: string, ctx: RpcContext): Promise<void> => {
@@ -22,7 +24,17 @@ export function deleteSnapshotHandler(d: HandlerDeps) {
     if (ref.kind === 'backup') {
       await deleteCopy(d, { noun: 'backup', busy: new Set(['creating', 'restoring']), find: (id) => findBackup(d.cinder, id, ctx), remove: (id) => d.cinder.deleteBackup(id, ctx), waiter: d.waiters.backups }, csiId, ref.id, ctx);
     } else {
-      await deleteCopy(d, { noun: 'snapshot', busy: new Set(['creating']), find: (id) => findSnapshot(d.cinder, id, ctx), remove: (id) => d.cinder.deleteSnapshot(id, ctx), waiter: d.waiters.snapshots }, csiId, ref.id, ctx);
+      const inGroup = (s: Snapshot) =>
+        s.groupSnapshotId
+          ? `snapshot ${csiId} was cut in group snapshot ${s.groupSnapshotId}, and Cinder deletes it only with that: delete the VolumeGroupSnapshot`
+          : undefined;
+      await deleteCopy(
+        d,
+        { noun: 'snapshot', busy: new Set(['creating']), find: (id) => findSnapshot(d.cinder, id, ctx), remove: (id) => d.cinder.deleteSnapshot(id, ctx), waiter: d.waiters.snapshots, refusal: inGroup },
+        csiId,
+        ref.id,
+        ctx,
+      );
     }
   };
 }
@@ -34,11 +46,15 @@ interface Deletable<T extends { id: string; status: string }> {
   find(id: string): Promise<T | undefined>;
   remove(id: string): Promise<void>;
   waiter: Pick<BatchedWaiter<T>, 'waitFor'>;
+  /** Why this one cannot be deleted on its own (FAILED_PRECONDITION), if so. */
+  refusal?(copy: T): string | undefined;
 }
 
 async function deleteCopy<T extends { id: string; status: string }>(d: HandlerDeps, kind: Deletable<T>, csiId: string, id: string, ctx: RpcContext): Promise<void> {
   let copy = await kind.find(id);
   if (!copy) return;
+  const why = kind.refusal?.(copy);
+  if (why) throw failedPrecondition(why);
   if (kind.busy.has(copy.status)) {
     const r = await waitWithin(kind.waiter, copy, (s) => (kind.busy.has(s.status) ? 'pending' : 'done'), ctx, d.now);
     if (r.outcome === 'gone') return;

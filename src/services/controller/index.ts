@@ -11,6 +11,7 @@ import { expandHandler } from './expand.js';
 import { getSnapshotHandler } from './get-snapshot.js';
 import { getVolumeHandler } from './get-volume.js';
 import { listSnapshotsHandler } from './list-snapshots.js';
+import { groupSnapshotHandlers } from './group-snapshots.js';
 import { listVolumesHandler } from './list-volumes.js';
 import { modifyVolumeHandler } from './modify-volume.js';
 import { createLookups } from './lookup.js';
@@ -72,5 +73,6 @@ export function createControllerOperations(deps: ControllerDeps) {
     expand: expandHandler(d),
     modifyVolume: modifyVolumeHandler(d),
     getVolume: getVolumeHandler(d),
+    ...groupSnapshotHandlers(d),
   };
 }

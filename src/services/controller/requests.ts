@@ -133,6 +133,23 @@ export interface SnapshotView {
   sizeBytes: bigint;
   createdAt?: CinderTime;
   readyToUse: boolean;
+  /** The group snapshot it was cut in, if any. */
+  groupSnapshotId?: string;
+}
+
+export interface GroupSnapshotInput {
+  name: string;
+  /** At least one, no repeats. */
+  sourceVolumeIds: string[];
+  parameters: Record<string, string>;
+}
+
+/** A Cinder group snapshot as CSI describes it: its member snapshots are ordinary snapshots. */
+export interface GroupSnapshotView {
+  groupSnapshotId: string;
+  snapshots: SnapshotView[];
+  createdAt?: CinderTime;
+  readyToUse: boolean;
 }
 
 export interface Page<T> {

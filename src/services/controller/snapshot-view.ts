@@ -13,6 +13,7 @@ export function toSnapshotView(s: Snapshot): SnapshotView {
     sizeBytes: gibToBytes(s.size),
     ...(created ? { createdAt: created } : {}),
     readyToUse: s.status === 'available',
+    ...(s.groupSnapshotId ? { groupSnapshotId: s.groupSnapshotId } : {}),
   };
 }
 
