@@ -787,13 +787,17 @@ describe.skipIf(!isRoot)('CSI conformance (driver in all mode + second node plug
       const member = gs.snapshots[0];
       expect(member.group_snapshot_id).toBe(gs.group_snapshot_id);
       expect((await call(gctl(), 'GetVolumeGroupSnapshot', { group_snapshot_id: gs.group_snapshot_id })).group_snapshot).toEqual(gs);
-      const restore = await createVolume(h, uniqueName('conf-vgs-restore'), { capacity_range: { required_bytes: String(GiB) }, volume_capabilities: [mountCap()], volume_content_source: { snapshot: { snapshot_id: member.snapshot_id } } });
-      expect(restore.content_source?.snapshot?.snapshot_id).toBe(member.snapshot_id);
+      const restores = [];
+      for (const m of gs.snapshots as any[]) {
+        const restore = await createVolume(h, uniqueName('conf-vgs-restore'), { capacity_range: { required_bytes: String(GiB) }, volume_capabilities: [mountCap()], volume_content_source: { snapshot: { snapshot_id: m.snapshot_id } } });
+        expect(restore.content_source?.snapshot?.snapshot_id).toBe(m.snapshot_id);
+        restores.push(restore);
+      }
       expect((await status(ctl(), 'DeleteSnapshot', { snapshot_id: member.snapshot_id })).code).toBe(Code.FAILED_PRECONDITION);
       // The members' volumes are in no group: they can be deleted once the group snapshot is.
       for (let i = 0; i < REPEAT; i++) await call(gctl(), 'DeleteVolumeGroupSnapshot', { group_snapshot_id: gs.group_snapshot_id });
       expect((await cinderList(h, 'snapshots')).filter((s) => s.group_snapshot_id)).toEqual([]);
-      for (const v of [a, b, restore]) await discardVolume(h, v.volume_id);
+      for (const v of [a, b, ...restores]) await discardVolume(h, v.volume_id);
     });
   });
 

@@ -483,7 +483,7 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
   );
 
   it(
-    'volume group snapshots: two volumes (one attached) cut together, a member restored, everything deleted with nothing left in Cinder',
+    'volume group snapshots: two volumes (one attached) cut together, each member restored, everything deleted with nothing left in Cinder',
     async (t) => {
       const e = need();
       const groupType = e.opt('CINDER_GROUP_TYPE');
@@ -512,20 +512,24 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
         expect((await rpc.CreateVolumeGroupSnapshot!(req, ctx(log))).group_snapshot.group_snapshot_id).toBe(gs.group_snapshot_id);
         // The volumes left the transient group at once: the attached one detaches, both could be deleted.
         for (const id of ids) expect((await c.getVolume(id)).groupId).toBeUndefined();
-        const member = gs.snapshots[0];
-        const restored = await rpc.CreateVolume!(
-          {
-            name: `pvc-real-vgs-r-${randomBytes(4).toString('hex')}`,
-            capacity_range: { required_bytes: String(GiB), limit_bytes: '0' },
-            volume_capabilities: [mountCap()],
-            parameters: { type: e.get('CINDER_VOLUME_TYPE') },
-            volume_content_source: { type: 'snapshot', snapshot: { snapshot_id: member.snapshot_id } },
-          },
-          ctx(log),
-        );
-        volumes.add(restored.volume.volume_id as string);
-        expect(restored.volume.content_source.snapshot.snapshot_id).toBe(member.snapshot_id);
-        const refused = await rpc.DeleteSnapshot!({ snapshot_id: member.snapshot_id }, ctx(log)).then(() => Code.OK, (err: unknown) => mapError(err).code);
+        // Each member restores like any snapshot.
+        const restoredIds: string[] = [];
+        for (const member of gs.snapshots as any[]) {
+          const restored = await rpc.CreateVolume!(
+            {
+              name: `pvc-real-vgs-r-${randomBytes(4).toString('hex')}`,
+              capacity_range: { required_bytes: String(GiB), limit_bytes: '0' },
+              volume_capabilities: [mountCap()],
+              parameters: { type: e.get('CINDER_VOLUME_TYPE') },
+              volume_content_source: { type: 'snapshot', snapshot: { snapshot_id: member.snapshot_id } },
+            },
+            ctx(log),
+          );
+          restoredIds.push(restored.volume.volume_id as string);
+          volumes.add(restored.volume.volume_id as string);
+          expect(restored.volume.content_source.snapshot.snapshot_id).toBe(member.snapshot_id);
+        }
+        const refused = await rpc.DeleteSnapshot!({ snapshot_id: gs.snapshots[0].snapshot_id }, ctx(log)).then(() => Code.OK, (err: unknown) => mapError(err).code);
         expect(refused).toBe(Code.FAILED_PRECONDITION);
 
         await rpc.DeleteVolumeGroupSnapshot!({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: [] }, ctx(log));
@@ -535,7 +539,7 @@ describe.skipIf(!env)(`real Cinder tier (${env?.mode ?? 'off'}; harness test/rea
         expect((await c.listAllGroups()).filter((g) => g.name === name || g.name === `vgs-${gs.group_snapshot_id}`)).toEqual([]);
         expect((await c.listAllSnapshots()).filter((s) => s.groupSnapshotId === gs.group_snapshot_id)).toEqual([]);
         await rpc.ControllerUnpublishVolume!({ volume_id: ids[1], node_id: nodeId }, ctx(log));
-        for (const id of [...ids, restored.volume.volume_id as string]) {
+        for (const id of [...ids, ...restoredIds]) {
           await rpc.DeleteVolume!({ volume_id: id }, ctx(log));
           volumes.delete(id);
         }
