@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorMessageOf, isNotFound, type HttpCinderClient } from '../../src/cinder/index.js';
-import { cleanupVolumes, connectorFor, statusIs, Waits } from './helpers.js';
+import { isNotFound, type HttpCinderClient } from '../../src/cinder/index.js';
+import { cleanupVolumes, connectorFor, refusal, statusIs, Waits } from './helpers.js';
 import { buildTarget, contractCases, type ContractTarget } from './target.js';
 
 /**
@@ -41,15 +41,6 @@ describe.each(cases)('contract backups: %s/%s', (kind, variant) => {
     waits.stop();
     await target.teardown();
   });
-
-  const refusal = async (p: Promise<unknown>): Promise<{ status?: number; message: string }> => {
-    try {
-      await p;
-    } catch (err) {
-      return { status: (err as { status?: number }).status, message: errorMessageOf(err) };
-    }
-    throw new Error('expected Cinder to refuse');
-  };
 
   async function newVolume(suffix: string, size = 1): Promise<string> {
     const v = await client.createVolume({ name: `${target.runId}-${suffix}`, size, metadata: { 'ct-run': target.runId } });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorMessageOf, isNotFound, type Group, type GroupSnapshot, type HttpCinderClient } from '../../src/cinder/index.js';
+import { isNotFound, type Group, type GroupSnapshot, type HttpCinderClient } from '../../src/cinder/index.js';
 import { pollingWaiter } from '../../src/services/controller/poll-waiter.js';
-import { cleanupVolumes, connectorFor, statusIs, Waits } from './helpers.js';
+import { cleanupVolumes, connectorFor, refusal, statusIs, Waits } from './helpers.js';
 import { buildTarget, contractCases, type ContractTarget } from './target.js';
 
 /**
@@ -43,14 +43,6 @@ describe.each(cases)('contract groups: %s/%s', (kind, variant) => {
     await target.teardown();
   });
 
-  const refusal = async (p: Promise<unknown>): Promise<{ status?: number; message: string }> => {
-    try {
-      await p;
-    } catch (err) {
-      return { status: (err as { status?: number }).status, message: errorMessageOf(err) };
-    }
-    throw new Error('expected Cinder to refuse');
-  };
   const settle = async <T extends { id: string; status: string }>(w: ReturnType<typeof pollingWaiter<T>>, id: string, until: (x: T) => boolean): Promise<T> => {
     const r = await w.waitFor(id, { until: (x) => (until(x) ? 'done' : 'pending'), deadline: Date.now() + 60_000 });
     if (r.outcome !== 'done') throw new Error(`${id}: ${r.outcome}`);

@@ -2,6 +2,7 @@ import {
   createBackupWaiter,
   createSnapshotWaiter,
   createVolumeWaiter,
+  errorMessageOf,
   isNotFound,
   type CinderClient,
   type Backup,
@@ -106,4 +107,14 @@ export async function cleanupVolumes(client: CinderClient, waits: Waits, volumeI
       if (!isNotFound(err)) console.error(`contract cleanup of volume ${id} failed: ${(err as Error).message}`);
     }
   }
+}
+
+/** The refusal a Cinder call ends in: its HTTP status and message (fails if Cinder accepts). */
+export async function refusal(p: Promise<unknown>): Promise<{ status?: number; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return { status: (err as { status?: number }).status, message: errorMessageOf(err) };
+  }
+  throw new Error('expected Cinder to refuse');
 }
